@@ -1,0 +1,90 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+import type { OnModuleInit } from '@nestjs/common';
+import parseBasicAuth from 'basic-auth';
+
+import { ErrorCode } from '../common/error-codes.js';
+import { FerroError } from '../common/ferro.error.js';
+import { FERRO_OPTIONS } from '../ferro-realtime.options.js';
+import type { FerroRealtimeOptions, SimpleAuthOptions } from '../ferro-realtime.options.js';
+import { ANONYMOUS } from './principal.js';
+import type { Principal } from './principal.js';
+
+const BASIC_CHALLENGE = 'Basic realm="Ferro", charset="UTF-8"';
+
+/**
+ * Decides who a request is, for HTTP routes, the SSE stream and the
+ * WebSocket upgrade alike: all three call `authenticate`, so a request
+ * refused on `/api/files` is refused the same way on `/api/ws`.
+ */
+@Injectable()
+export class AuthService implements OnModuleInit {
+  private readonly logger = new Logger(AuthService.name);
+  private readonly basic?: { user: Buffer; password: Buffer };
+
+  constructor(@Inject(FERRO_OPTIONS) options: FerroRealtimeOptions) {
+    this.basic = options.simpleAuth && digestCredentials(options.simpleAuth);
+  }
+
+  onModuleInit(): void {
+    if (!this.enabled) {
+      this.logger.warn(
+        'authentication is OFF: anyone who can reach this server can read and change files ' +
+          '(set FERRO_ADMIN_USER and FERRO_ADMIN_PASSWORD to turn it on)',
+      );
+    }
+  }
+
+  get enabled(): boolean {
+    return this.basic !== undefined;
+  }
+
+  /**
+   * The principal behind `req`, or a 401 `FerroError` when auth is on and
+   * the request does not carry valid credentials.
+   */
+  async authenticate(req: IncomingMessage): Promise<Principal> {
+    if (!this.basic) {
+      return ANONYMOUS;
+    }
+
+    const credentials = parseBasicAuth(req);
+    if (credentials && this.matches(credentials.name, credentials.pass)) {
+      return { name: credentials.name, method: 'basic' };
+    }
+
+    throw unauthorized();
+  }
+
+  /**
+   * Both digests are compared every time, whichever differs, so the answer
+   * takes the same time for a wrong user as for a wrong password. Hashing
+   * first gives `timingSafeEqual` equal lengths without leaking the length.
+   */
+  private matches(user: string, password: string): boolean {
+    const expected = this.basic!;
+    const userOk = timingSafeEqual(sha256(user), expected.user);
+    const passwordOk = timingSafeEqual(sha256(password), expected.password);
+    return userOk && passwordOk;
+  }
+}
+
+function digestCredentials(auth: SimpleAuthOptions): { user: Buffer; password: Buffer } {
+  return { user: sha256(auth.user), password: sha256(auth.password) };
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
+
+function unauthorized(): FerroError {
+  return new FerroError(
+    HttpStatus.UNAUTHORIZED,
+    ErrorCode.Unauthorized,
+    'Authentication required',
+    {},
+    { 'WWW-Authenticate': BASIC_CHALLENGE },
+  );
+}

@@ -1,0 +1,87 @@
+import type { ModuleMetadata } from '@nestjs/common';
+
+export type StorageKind = 'local' | 'memory';
+
+/** HTTP Basic credentials of the single administrator. */
+export interface SimpleAuthOptions {
+  user: string;
+  password: string;
+}
+
+/** Options of {@link FerroRealtimeModule}. Every field has a default. */
+export interface FerroRealtimeOptions {
+  /**
+   * Root of stored files (under `files/`) and of the module's own state.
+   * @default './data'
+   */
+  dataDir: string;
+  /**
+   * Where file contents live: on disk under `dataDir`, or in process memory.
+   * @default 'local'
+   */
+  storage: StorageKind;
+  /**
+   * HTTP Basic credentials; when set, every route, the SSE stream and the
+   * WebSocket upgrade need them.
+   * @default undefined (auth off)
+   */
+  simpleAuth?: SimpleAuthOptions;
+  /**
+   * WebSocket connections accepted at once; the next upgrade gets 503.
+   * @default 1000
+   */
+  wsMaxConnections: number;
+  /**
+   * Messages that may wait for one client before it is closed as lagging.
+   * @default 1024
+   */
+  wsBuffer: number;
+  /**
+   * Origins allowed to open the WebSocket; empty allows any.
+   * @default []
+   */
+  allowedOrigins: string[];
+  /**
+   * How often the storage backend is probed, in milliseconds.
+   * @default 10000
+   */
+  healthIntervalMs: number;
+  /**
+   * Ops the sync log keeps; the oldest are dropped first.
+   * @default 100000
+   */
+  syncMaxOps: number;
+  /**
+   * Public base URL used to build share links; when unset, links are built
+   * from the request's own host.
+   * @default undefined
+   */
+  publicUrl?: string;
+}
+
+export const DEFAULT_OPTIONS: FerroRealtimeOptions = {
+  dataDir: './data',
+  storage: 'local',
+  wsMaxConnections: 1000,
+  wsBuffer: 1024,
+  allowedOrigins: [],
+  healthIntervalMs: 10_000,
+  syncMaxOps: 100_000,
+};
+
+export const FERRO_OPTIONS = Symbol('FERRO_OPTIONS');
+
+/** Options of `forRootAsync`, in the shape Nest's own modules use. */
+export interface FerroRealtimeAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  useFactory: (
+    ...args: any[]
+  ) => Partial<FerroRealtimeOptions> | Promise<Partial<FerroRealtimeOptions>>;
+  inject?: any[];
+}
+
+export function withDefaults(options: Partial<FerroRealtimeOptions>): FerroRealtimeOptions {
+  const defined = Object.fromEntries(
+    Object.entries(options).filter(([, value]) => value !== undefined),
+  );
+  return { ...DEFAULT_OPTIONS, ...defined };
+}

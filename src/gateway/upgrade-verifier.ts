@@ -1,0 +1,76 @@
+import type { IncomingMessage } from 'node:http';
+
+import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+
+import { AuthService } from '../auth/auth.service.js';
+import { setPrincipal } from '../auth/principal.js';
+import { ErrorCode } from '../common/error-codes.js';
+import { FerroError } from '../common/ferro.error.js';
+import { FERRO_OPTIONS } from '../ferro-realtime.options.js';
+import type { FerroRealtimeOptions } from '../ferro-realtime.options.js';
+import { ConnectionSlots } from './connection-slots.js';
+import { refusal, refusalOf } from './handshake-refusal.js';
+import type { HandshakeRefusal } from './handshake-refusal.js';
+
+/**
+ * Decides, before any upgrade happens, whether an upgrade request to the
+ * WebSocket may proceed: origin first (cheap, no secrets involved), then
+ * credentials through the same `AuthService` as every HTTP route, then a
+ * connection slot. A refusal is an HTTP answer with a JSON body.
+ */
+@Injectable()
+export class UpgradeVerifier {
+  private readonly logger = new Logger(UpgradeVerifier.name);
+  private readonly allowedOrigins: ReadonlySet<string>;
+  readonly slots: ConnectionSlots;
+
+  constructor(
+    private readonly auth: AuthService,
+    @Inject(FERRO_OPTIONS) options: FerroRealtimeOptions,
+  ) {
+    this.allowedOrigins = new Set(options.allowedOrigins);
+    this.slots = new ConnectionSlots(options.wsMaxConnections);
+  }
+
+  /** Undefined when the upgrade may go on; the answer to send otherwise. */
+  async verify(req: IncomingMessage): Promise<HandshakeRefusal | undefined> {
+    const answer = await this.check(req);
+    if (answer) {
+      this.logger.warn(
+        `refused WebSocket upgrade from ${req.socket.remoteAddress} with ${answer.status}`,
+      );
+    }
+    return answer;
+  }
+
+  private async check(req: IncomingMessage): Promise<HandshakeRefusal | undefined> {
+    if (!this.originAllowed(req.headers.origin)) {
+      return refusal(HttpStatus.FORBIDDEN, ErrorCode.Forbidden, 'Origin not allowed');
+    }
+
+    try {
+      setPrincipal(req, await this.auth.authenticate(req));
+    } catch (error) {
+      if (error instanceof FerroError) {
+        return refusalOf(error);
+      }
+      throw error;
+    }
+
+    if (!this.slots.tryTake(req.socket)) {
+      return refusal(
+        HttpStatus.SERVICE_UNAVAILABLE,
+        ErrorCode.TooManyConnections,
+        'Connection limit reached',
+      );
+    }
+    return undefined;
+  }
+
+  private originAllowed(origin: string | undefined): boolean {
+    if (this.allowedOrigins.size === 0) {
+      return true;
+    }
+    return origin !== undefined && this.allowedOrigins.has(origin);
+  }
+}

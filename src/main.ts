@@ -1,0 +1,36 @@
+import 'reflect-metadata';
+
+import { Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+
+import { AppModule } from './app.module.js';
+import { FerroErrorFilter } from './common/error.filter.js';
+import { ConfigError } from './config/load-config.js';
+import type { ServerConfig } from './config/load-config.js';
+import { configureFerroApp } from './configure-app.js';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.fromEnvironment(), {
+    bodyParser: false,
+    abortOnError: false,
+  });
+  configureFerroApp(app);
+  // Standalone, every route is ours, so unknown routes answer in our JSON too.
+  app.useGlobalFilters(new FerroErrorFilter());
+  app.enableShutdownHooks();
+
+  const port = app.get(ConfigService<ServerConfig, true>).get('port', { infer: true });
+  await app.listen(port);
+  new Logger('Ferro').log(`listening on http://localhost:${port}, events at ws://localhost:${port}/api/ws`);
+}
+
+bootstrap().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+  } else {
+    console.error(error);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,193 @@
+import { connect as connectTcp } from 'node:net';
+
+import request from 'supertest';
+import WebSocket from 'ws';
+
+import { startServer } from './support/test-server.js';
+import type { TestServer } from './support/test-server.js';
+import { basicAuth, connect, expectRefused } from './support/ws-client.js';
+
+/** Sends a hand-built upgrade request and returns the status line's code. */
+function rawUpgrade(server: TestServer, path: string): Promise<number> {
+  const { port } = new URL(server.baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connectTcp(Number(port), '127.0.0.1');
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const status = /^HTTP\/1\.1 (\d{3})/.exec(answer);
+      status ? resolve(Number(status[1])) : reject(new Error(`no HTTP status: "${answer}"`));
+    });
+    socket.write(
+      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    setTimeout(() => socket.end(), 1_000).unref();
+  });
+}
+
+describe('upgrade routing (C01)', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startServer();
+  });
+
+  afterAll(() => server.close());
+
+  it.each(['/api/ws', '/api/ws?since=5'])('upgrades %s', async (path) => {
+    const socket = await connect(`${server.baseUrl.replace('http', 'ws')}${path}`);
+
+    expect(socket.ws.readyState).toBe(WebSocket.OPEN);
+    await socket.close();
+  });
+
+  it.each(['/ws', '/api/ws/', '/api/wsx', '/API/WS', '/api/sync/events', '//api/ws'])(
+    'answers %s with 404 and a JSON body, not a reset',
+    async (path) => {
+      const refusal = await expectRefused(`${server.baseUrl.replace('http', 'ws')}${path}`);
+
+      expect(refusal.status).toBe(404);
+      expect(refusal.body).toEqual({ error: 'No WebSocket here', error_code: 'not_found' });
+    },
+  );
+
+  it('answers a raw upgrade to an unknown path with a status line', async () => {
+    expect(await rawUpgrade(server, '/nope')).toBe(404);
+  });
+
+  it('answers a plain GET /api/ws with 426', async () => {
+    const res = await request(server.baseUrl).get('/api/ws').expect(426);
+
+    expect(res.headers.upgrade).toBe('websocket');
+    expect(res.body).toEqual({
+      error: 'This endpoint speaks WebSocket; send an upgrade request',
+      error_code: 'upgrade_required',
+    });
+  });
+
+  it('keeps HTTP routes working with hundreds of sockets open', async () => {
+    const sockets = await Promise.all(Array.from({ length: 200 }, () => connect(server.wsUrl)));
+
+    await request(server.baseUrl).get('/healthz').expect(200);
+    await request(server.baseUrl).put('/api/files/busy.txt').send('ok').expect(201);
+
+    await Promise.all(sockets.map((socket) => socket.close()));
+  });
+});
+
+describe('client frames are ignored (C02)', () => {
+  let server: TestServer;
+
+  beforeEach(async () => {
+    server = await startServer();
+  });
+
+  afterEach(() => server.close());
+
+  it('ignores text, JSON and binary messages and keeps the socket open', async () => {
+    const noisy = await connect(server.wsUrl);
+    const watcher = await connect(server.wsUrl);
+
+    noisy.ws.send('hi');
+    noisy.ws.send(JSON.stringify({ event: 'subscribe', data: {} }));
+    noisy.ws.send(Buffer.from([1, 2, 3]));
+    await request(server.baseUrl).put('/api/files/after.txt').send('a').expect(201);
+
+    const expected = { type: 'file_created', path: '/after.txt', size: 1, owner: 'anonymous' };
+    expect(await noisy.next()).toEqual(expected);
+    expect(await watcher.next()).toEqual(expected);
+    expect(noisy.ws.readyState).toBe(WebSocket.OPEN);
+    await Promise.all([noisy.close(), watcher.close()]);
+  });
+
+  it('answers a ping with a pong carrying the same payload', async () => {
+    const socket = await connect(server.wsUrl);
+    const payload = Buffer.from('0123456789');
+
+    const pong = new Promise<Buffer>((resolve) => socket.ws.once('pong', resolve));
+    socket.ws.ping(payload);
+
+    expect(await pong).toEqual(payload);
+    await socket.close();
+  });
+
+  it('closes with 1009 on a frame over the size limit, and the watcher stays', async () => {
+    const big = await connect(server.wsUrl);
+    const watcher = await connect(server.wsUrl);
+
+    big.ws.send('x'.repeat(1024 * 1024));
+
+    expect((await big.closed).code).toBe(1009);
+    await request(server.baseUrl).put('/api/files/still.txt').send('s').expect(201);
+    expect((await watcher.next()).type).toBe('file_created');
+    await watcher.close();
+  });
+
+  it('closes with 1007 on invalid UTF-8 in a text frame', async () => {
+    const socket = await connect(server.wsUrl);
+
+    // `ws` refuses to send invalid UTF-8 itself, so the frame is written raw:
+    // FIN + text opcode, masked, 2-byte payload C3 28.
+    const mask = Buffer.from([1, 2, 3, 4]);
+    const payload = Buffer.from([0xc3 ^ 1, 0x28 ^ 2]);
+    const raw = (socket.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    raw.write(Buffer.concat([Buffer.from([0x81, 0x82]), mask, payload]));
+
+    expect((await socket.closed).code).toBe(1007);
+  });
+});
+
+describe('upgrade refusals', () => {
+  let server: TestServer;
+
+  afterEach(() => server.close());
+
+  it('refuses a foreign Origin with 403 when origins are listed', async () => {
+    server = await startServer({ allowedOrigins: ['https://files.example'] });
+
+    const refusal = await expectRefused(server.wsUrl, { origin: 'https://evil.example' });
+    const allowed = await connect(server.wsUrl, { origin: 'https://files.example' });
+
+    expect(refusal.status).toBe(403);
+    expect(refusal.body).toEqual({ error: 'Origin not allowed', error_code: 'forbidden' });
+    await allowed.close();
+  });
+
+  it('admits exactly the limit, refuses the next with 503, and frees slots on close', async () => {
+    server = await startServer({ wsMaxConnections: 3 });
+    const open = await Promise.all([1, 2, 3].map(() => connect(server.wsUrl)));
+
+    const refusal = await expectRefused(server.wsUrl);
+    expect(refusal.status).toBe(503);
+    expect(refusal.body).toEqual({
+      error: 'Connection limit reached',
+      error_code: 'too_many_connections',
+    });
+
+    open[0].ws.terminate();
+    await open[0].closed;
+    await open[1].close();
+    const again = await Promise.all([connect(server.wsUrl), connect(server.wsUrl)]);
+    await expectRefused(server.wsUrl);
+    await Promise.all([...again, open[2]].map((socket) => socket.close()));
+  });
+
+  it('does not spend a slot on an upgrade refused for bad credentials', async () => {
+    server = await startServer({
+      wsMaxConnections: 1,
+      simpleAuth: { user: 'admin', password: 'secret' },
+    });
+
+    for (let i = 0; i < 20; i++) {
+      expect((await expectRefused(server.wsUrl)).status).toBe(401);
+    }
+    const socket = await connect(server.wsUrl, {
+      headers: { authorization: basicAuth('admin', 'secret') },
+    });
+
+    await socket.close();
+  });
+});
