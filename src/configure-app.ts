@@ -1,30 +1,21 @@
-import type { IncomingMessage } from 'node:http';
-
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
+import { bodyErrorAsJson } from './common/body-error.middleware.js';
+import { setupFilesHttp } from './files/files-http.setup.js';
 import { FerroWsAdapter } from './gateway/ferro-ws.adapter.js';
 
-/** Largest JSON body the module's routes accept (moves, shares). */
-const JSON_BODY_LIMIT = '64kb';
-
 /**
- * Applies what the module needs from the HTTP application it runs in:
- * the WebSocket adapter, and a JSON parser that leaves uploads alone.
+ * Applies what the module needs from the HTTP application it runs in: the
+ * WebSocket adapter, body parsers that leave uploads alone (a file sent
+ * with `PUT /api/files/...` is stored byte for byte, JSON or not), and JSON
+ * answers for paths Express cannot decode.
  *
- * A file uploaded with `PUT /api/files/...` is stored byte for byte, so its
- * body must reach the route as a stream even when it is JSON. Create the
- * application with `{ bodyParser: false }` and call this before `listen`.
+ * Create the application with `{ bodyParser: false }` and call this before
+ * `listen`. Pass the application's global prefix if it sets one.
  */
-export function configureFerroApp(app: NestExpressApplication): void {
+export function configureFerroApp(app: NestExpressApplication, globalPrefix = ''): void {
   app.useWebSocketAdapter(new FerroWsAdapter(app));
-  app.useBodyParser('json', { limit: JSON_BODY_LIMIT, type: isJsonOutsideUploads });
-}
-
-function isJsonOutsideUploads(req: IncomingMessage): boolean {
-  if (req.method === 'PUT') {
-    return false;
-  }
-
-  const type = req.headers['content-type'] ?? '';
-  return /^application\/([\w.+-]+\+)?json\b/i.test(type);
+  setupFilesHttp(app, globalPrefix);
+  const base = globalPrefix.replace(/^\/*/, '/').replace(/\/+$/, '');
+  app.use(`${base}/api`, bodyErrorAsJson);
 }

@@ -5,16 +5,10 @@ import { AuthService } from './auth/auth.service.js';
 import { FerroAuthGuard } from './auth/auth.guard.js';
 import { FerroEventBus } from './events/ferro-event-bus.js';
 import { FERRO_OPTIONS, withDefaults } from './ferro-realtime.options.js';
-import type {
-  FerroRealtimeAsyncOptions,
-  FerroRealtimeOptions,
-} from './ferro-realtime.options.js';
+import type { FerroRealtimeAsyncOptions, FerroRealtimeOptions } from './ferro-realtime.options.js';
+import { FILES_CONTROLLERS, FILES_PROVIDERS } from './files/files.providers.js';
 import { FileService } from './files/file.service.js';
-import { FilesController } from './files/files.controller.js';
-import { LocalStorageBackend } from './files/local-storage.backend.js';
-import { MemoryStorageBackend } from './files/memory-storage.backend.js';
 import { ShareService } from './files/share.service.js';
-import { SharesController } from './files/shares.controller.js';
 import { StorageBackend } from './files/storage-backend.js';
 import { EventsGateway } from './gateway/events.gateway.js';
 import { UpgradeVerifier } from './gateway/upgrade-verifier.js';
@@ -22,28 +16,9 @@ import { WireEncoder } from './gateway/wire-encoder.js';
 import { WsUpgradeController } from './gateway/ws-upgrade.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { StorageHealthMonitor } from './health/storage-health.monitor.js';
-import { MemoryOpLog, OpLog } from './sync/op-log.js';
 import { SyncController } from './sync/sync.controller.js';
+import { opLogProvider } from './sync/sync.providers.js';
 import { SyncService } from './sync/sync.service.js';
-
-const storageProvider: Provider = {
-  provide: StorageBackend,
-  inject: [FERRO_OPTIONS],
-  useFactory: async (options: FerroRealtimeOptions): Promise<StorageBackend> => {
-    const backend =
-      options.storage === 'memory'
-        ? new MemoryStorageBackend()
-        : new LocalStorageBackend(options.dataDir);
-    await backend.init();
-    return backend;
-  },
-};
-
-const opLogProvider: Provider = {
-  provide: OpLog,
-  inject: [FERRO_OPTIONS],
-  useFactory: (options: FerroRealtimeOptions): OpLog => new MemoryOpLog(options.syncMaxOps),
-};
 
 /**
  * Ferro's real-time layer: file routes that emit events, the sync log and
@@ -76,22 +51,14 @@ export class FerroRealtimeModule {
     return {
       module: FerroRealtimeModule,
       imports,
-      controllers: [
-        FilesController,
-        SharesController,
-        SyncController,
-        HealthController,
-        WsUpgradeController,
-      ],
+      controllers: [...FILES_CONTROLLERS, SyncController, HealthController, WsUpgradeController],
       providers: [
         optionsProvider,
-        storageProvider,
+        ...FILES_PROVIDERS,
         opLogProvider,
         FerroEventBus,
         AuthService,
         FerroAuthGuard,
-        FileService,
-        ShareService,
         SyncService,
         StorageHealthMonitor,
         UpgradeVerifier,

@@ -39,25 +39,40 @@ export abstract class StorageBackend {
   /** Info of the entry at `path`, or undefined when nothing is there. */
   abstract stat(path: string): Promise<EntryInfo | undefined>;
 
-  /** Entries directly inside the folder at `path`, sorted by name. */
+  /**
+   * Entries directly inside the folder at `path`, sorted by name; 404
+   * `file_not_found` when absent, 400 `not_a_folder` for a file.
+   */
   abstract list(path: string): Promise<EntryInfo[]>;
 
-  /** A stream of the file's bytes. */
+  /** A stream of the file's bytes; 404 `file_not_found`, 400 `not_a_file` for a folder. */
   abstract read(path: string): Promise<Readable>;
 
   /** Streams `body` into staging; rejects (and cleans up) when it fails. */
   abstract stage(body: Readable): Promise<StagedFile>;
 
-  /** Makes a staged file visible at `path`, replacing a file there. */
+  /**
+   * Makes a staged file visible at `path`, replacing a file there and
+   * creating missing parent folders. 409 `not_a_folder` when a parent is a
+   * file, 409 `target_exists` when a folder is at `path`.
+   */
   abstract commit(staged: StagedFile, path: string): Promise<void>;
 
   /** Throws away a staged file that will not be committed. */
   abstract discard(staged: StagedFile): Promise<void>;
 
-  /** Removes the file or folder (with everything in it) at `path`. */
+  /**
+   * Removes the file or folder (with everything in it) at `path`, so that
+   * it disappears at once; 404 `file_not_found` when absent.
+   */
   abstract remove(path: string): Promise<void>;
 
-  /** Renames `from` to `to`; the parent of `to` is created as needed. */
+  /**
+   * Renames `from` to `to`; the parent of `to` is created as needed and
+   * nothing is ever replaced. 404 when `from` is absent, 409 `target_exists`
+   * when something is at `to`, 409 `not_a_folder` when a parent of `to` is a
+   * file, 400 `move_into_self` when `to` is `from` or inside it.
+   */
   abstract move(from: string, to: string): Promise<void>;
 
   /** Resolves when the medium can be read and written; throws otherwise. */
