@@ -23,7 +23,9 @@ async function bootstrap(): Promise<void> {
 
   const port = app.get(ConfigService<ServerConfig, true>).get('port', { infer: true });
   await app.listen(port);
-  new Logger('Ferro').log(`listening on http://localhost:${port}, events at ws://localhost:${port}/api/ws`);
+  new Logger('Ferro').log(
+    `listening on http://localhost:${port}, events at ws://localhost:${port}/api/ws`,
+  );
 }
 
 bootstrap().catch((error: unknown) => {

@@ -147,7 +147,11 @@ describe('events on /api/ws', () => {
     await rm(root);
     await mkdir(root);
 
-    expect(await socket.next()).toEqual({ type: 'storage_health', healthy: true, backend: 'local' });
+    expect(await socket.next()).toEqual({
+      type: 'storage_health',
+      healthy: true,
+      backend: 'local',
+    });
     await request(server.baseUrl).get('/readyz').expect(200);
   });
 

@@ -18,7 +18,11 @@ function rawUpgrade(server: TestServer, path: string): Promise<number> {
     socket.on('error', reject);
     socket.on('close', () => {
       const status = /^HTTP\/1\.1 (\d{3})/.exec(answer);
-      status ? resolve(Number(status[1])) : reject(new Error(`no HTTP status: "${answer}"`));
+      if (status) {
+        resolve(Number(status[1]));
+      } else {
+        reject(new Error(`no HTTP status: "${answer}"`));
+      }
     });
     socket.write(
       `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
@@ -189,5 +193,17 @@ describe('upgrade refusals', () => {
     });
 
     await socket.close();
+  });
+});
+
+describe('shutdown', () => {
+  it('closes every client with 1001 when the app closes', async () => {
+    const server = await startServer();
+    const sockets = await Promise.all([1, 2, 3].map(() => connect(server.wsUrl)));
+
+    await server.close();
+
+    const closes = await Promise.all(sockets.map((socket) => socket.closed));
+    expect(closes).toEqual(Array(3).fill({ code: 1001, reason: 'server shutting down' }));
   });
 });

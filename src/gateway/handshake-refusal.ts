@@ -50,5 +50,7 @@ export function writeRefusal(socket: Duplex, answer: HandshakeRefusal): void {
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join('');
   socket.once('finish', () => socket.destroy());
-  socket.end(`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\n${head}\r\n${answer.body}`);
+  socket.end(
+    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\n${head}\r\n${answer.body}`,
+  );
 }

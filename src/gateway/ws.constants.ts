@@ -14,4 +14,16 @@ export const CloseCode = {
   GoingAway: 1001,
   /** A client frame exceeded {@link MAX_CLIENT_FRAME_BYTES}. */
   MessageTooBig: 1009,
+  /**
+   * The client fell more than `wsBuffer` messages behind; it missed events
+   * and should catch up with `/api/sync/delta` before trusting the feed.
+   */
+  Lagging: 4000,
 } as const;
+
+export const LAGGING_REASON = 'lagging: catch up with /api/sync/delta';
+
+export const SHUTDOWN_REASON = 'server shutting down';
+
+/** How long shutdown waits for clients to answer the 1001 close frame. */
+export const SHUTDOWN_GRACE_MS = 2_000;

@@ -72,7 +72,11 @@ export class SseStream {
     }
 
     const waiter = this.waiters.shift();
-    waiter ? waiter(event) : this.events.push(event);
+    if (waiter) {
+      waiter(event);
+    } else {
+      this.events.push(event);
+    }
   }
 }
 

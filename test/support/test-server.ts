@@ -25,7 +25,9 @@ export interface TestServer {
  * Boots the module the way a host application embeds it, on a free port
  * on loopback, with its data in a fresh temporary folder.
  */
-export async function startServer(options: Partial<FerroRealtimeOptions> = {}): Promise<TestServer> {
+export async function startServer(
+  options: Partial<FerroRealtimeOptions> = {},
+): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'ferro-e2e-'));
   const moduleRef = await Test.createTestingModule({
     imports: [

@@ -15,8 +15,8 @@ export class TestSocket {
   readonly closed: Promise<{ code: number; reason: string }>;
 
   constructor(readonly ws: WebSocket) {
-    ws.on('message', (data, isBinary) => {
-      const message = isBinary ? data : JSON.parse(String(data));
+    ws.on('message', (data: Buffer, isBinary) => {
+      const message: unknown = isBinary ? data : JSON.parse(data.toString('utf8'));
       const waiter = this.waiters.shift();
       if (waiter) {
         waiter(message);
@@ -50,7 +50,10 @@ export class TestSocket {
   }
 
   /** The next `count` messages, in order. */
-  async take<T = Record<string, unknown>>(count: number, timeoutMs = DEFAULT_WAIT_MS): Promise<T[]> {
+  async take<T = Record<string, unknown>>(
+    count: number,
+    timeoutMs = DEFAULT_WAIT_MS,
+  ): Promise<T[]> {
     const messages: T[] = [];
     for (let i = 0; i < count; i++) {
       messages.push(await this.next<T>(timeoutMs));
