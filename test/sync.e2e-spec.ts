@@ -74,6 +74,29 @@ describe('sync API', () => {
       expect(kept.body.ops.map((op: { clock: number }) => op.clock)).toEqual([4, 5, 6, 7, 8]);
     });
 
+    it('answers a delta without a cursor from the oldest op kept, even after the log wrapped', async () => {
+      await putMany(8);
+
+      const { body } = await http().get('/api/sync/delta').expect(200);
+
+      expect(body.ops.map((op: { clock: number }) => op.clock)).toEqual([4, 5, 6, 7, 8]);
+    });
+
+    it('names its epoch, and answers a cursor from another epoch as unknown', async () => {
+      await putMany(2);
+      const { body } = await http().get('/api/sync/delta?since=0').expect(200);
+      const foreign = '00000000-0000-4000-8000-000000000000';
+
+      const same = await http().get(`/api/sync/delta?since=1&epoch=${body.epoch}`).expect(200);
+      const other = await http().get(`/api/sync/delta?since=1&epoch=${foreign}`).expect(410);
+      const garbage = await http().get('/api/sync/delta?since=1&epoch=nope').expect(400);
+
+      expect(body.epoch).toMatch(/^[0-9a-f-]{36}$/);
+      expect(same.body.ops).toHaveLength(1);
+      expect(other.body).toMatchObject({ error_code: 'cursor_unknown', epoch: body.epoch });
+      expect(garbage.body).toMatchObject({ error_code: 'invalid_cursor' });
+    });
+
     it('answers a cursor ahead of the clock as unknown, not with an empty list', async () => {
       await putMany(2);
 
@@ -144,15 +167,16 @@ describe('sync API', () => {
       stream.close();
     });
 
-    it('streams live ops with id = clock', async () => {
+    it('starts live without a cursor, and streams ops with id = clock', async () => {
+      await http().put('/api/files/before.txt').send('old').expect(201);
       const stream = await openSse(`${server.baseUrl}/api/sync/events`);
 
       await http().put('/api/files/live.txt').send('live').expect(201);
       const event = await stream.next();
 
-      expect(event.id).toBe('1');
+      expect(event.id).toBe('2');
       expect(JSON.parse(event.data)).toMatchObject({
-        clock: 1,
+        clock: 2,
         op_type: 'create',
         path: '/live.txt',
       });

@@ -139,6 +139,8 @@ describe('LocalStorageBackend on disk', () => {
   describe('with a broken root', () => {
     it.each([
       ['stat', (s: LocalStorageBackend) => s.stat('/a.txt')],
+      ['stat of the root', (s: LocalStorageBackend) => s.stat('/')],
+      ['read of the root', (s: LocalStorageBackend) => s.read('/')],
       ['list', (s: LocalStorageBackend) => s.list('/')],
       ['read', (s: LocalStorageBackend) => s.read('/a.txt')],
       ['remove', (s: LocalStorageBackend) => s.remove('/a.txt')],
@@ -153,6 +155,14 @@ describe('LocalStorageBackend on disk', () => {
         code: ErrorCode.StorageUnavailable,
       });
     });
+  });
+
+  it('recreates a staging folder removed while running', async () => {
+    await rm(join(dataDir, '.staging'), { recursive: true });
+
+    await sut.commit(await sut.stage(body('back')), '/again.txt');
+
+    expect(await text(await sut.read('/again.txt'))).toBe('back');
   });
 
   describe('symbolic links', () => {

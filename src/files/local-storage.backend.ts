@@ -113,6 +113,11 @@ export class LocalStorageBackend extends StorageBackend implements OnModuleDestr
   }
 
   async stage(body: Readable): Promise<StagedFile> {
+    // Recreated on demand, so a staging folder removed by hand costs one
+    // mkdir instead of failing every upload until a restart.
+    await mkdir(this.staging, { recursive: true }).catch(() =>
+      Promise.reject(storageUnavailable()),
+    );
     const file = join(this.staging, `${randomUUID()}.upload`);
     const sink = createWriteStream(file, { flags: 'wx' });
     try {
@@ -224,13 +229,30 @@ export class LocalStorageBackend extends StorageBackend implements OnModuleDestr
    */
   private async locate(path: string): Promise<string> {
     const target = path === ROOT ? this.root : join(this.root, ...path.split('/'));
-    const realRoot = await realpath(this.root).catch(() => Promise.reject(storageUnavailable()));
+    const realRoot = await this.realRoot();
     const realTarget = await realpathOfExisting(target, this.root);
     if (realTarget !== realRoot && !realTarget.startsWith(realRoot + sep)) {
       throw leavesRoot(path);
     }
 
     return target;
+  }
+
+  /**
+   * The root as the disk resolves it. A root that is gone or is no longer a
+   * folder makes every path unusable: 503, never a 404 or the bytes of
+   * whatever file took the root's place.
+   */
+  private async realRoot(): Promise<string> {
+    try {
+      const real = await realpath(this.root);
+      if ((await stat(real)).isDirectory()) {
+        return real;
+      }
+    } catch {
+      // Falls through to the same answer as a root that is a file.
+    }
+    throw storageUnavailable();
   }
 
   private async entryIfReachable(folder: string, name: string): Promise<EntryInfo | undefined> {

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import type { SyncOp } from '../events/ferro-events.js';
 
 /** An op as it is handed to the log, before the log gives it a clock. */
@@ -13,6 +15,13 @@ export type NewSyncOp = Omit<SyncOp, 'clock'>;
  * between. A durable implementation must keep that property.
  */
 export abstract class OpLog {
+  /**
+   * Names this log. It changes whenever the log is replaced or starts over
+   * (for the in-memory log: every start), so a client can tell that the
+   * clock it holds belongs to a log that no longer exists.
+   */
+  abstract readonly epoch: string;
+
   /** Clock of the newest op, 0 while nothing was ever appended. */
   abstract get currentClock(): number;
 
@@ -33,6 +42,7 @@ export abstract class OpLog {
  * what it returns, not what the log holds.
  */
 export class MemoryOpLog extends OpLog {
+  readonly epoch = randomUUID();
   private readonly ring: SyncOp[] = [];
   /** Slot of the oldest op held. */
   private head = 0;

@@ -153,6 +153,7 @@ describe('SyncController', () => {
       expect(res.body).toEqual({
         error: expect.any(String),
         error_code: 'cursor_expired',
+        epoch: expect.any(String),
         oldest_clock: 4,
         current_clock: 8,
       });

@@ -11,7 +11,7 @@ import {
   SyncEventStream,
 } from './sync-event.stream.js';
 import type { SyncStreamOptions } from './sync-event.stream.js';
-import { parseCursor, parseLimit } from './sync.params.js';
+import { parseCursor, parseEpoch, parseLimit } from './sync.params.js';
 import { SyncService } from './sync.service.js';
 import type { SyncDelta } from './sync.service.js';
 
@@ -36,8 +36,12 @@ export class SyncController implements OnModuleDestroy {
 
   @Get('delta')
   @Header('Cache-Control', 'no-store')
-  delta(@Query('since') since: unknown, @Query('limit') limit: unknown): SyncDelta {
-    return this.sync.delta(parseCursor(since), parseLimit(limit));
+  delta(
+    @Query('since') since: unknown,
+    @Query('limit') limit: unknown,
+    @Query('epoch') epoch: unknown,
+  ): SyncDelta {
+    return this.sync.delta(parseCursor(since), parseLimit(limit), parseEpoch(epoch));
   }
 
   /**
@@ -51,10 +55,13 @@ export class SyncController implements OnModuleDestroy {
     @Res() res: ServerResponse,
     @Query('since') since: unknown,
     @Headers('last-event-id') lastEventId: string | undefined,
+    @Query('epoch') epoch: unknown,
   ): void {
-    const cursor =
+    const given =
       lastEventId === undefined ? parseCursor(since) : parseCursor(lastEventId, 'Last-Event-ID');
-    this.sync.validateCursor(cursor);
+    // Without a cursor a stream starts live, as a fresh EventSource expects.
+    const cursor = given ?? this.sync.currentClock;
+    this.sync.validateCursor(cursor, parseEpoch(epoch));
 
     const stream = new SyncEventStream(res, this.streamOptions, () => this.streams.delete(stream));
     this.streams.add(stream);

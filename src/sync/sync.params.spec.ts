@@ -12,7 +12,7 @@ function codeThrownBy(act: () => unknown): string | undefined {
 
 describe('parseCursor', () => {
   it.each([
-    { raw: undefined, value: 0 },
+    { raw: undefined, value: undefined },
     { raw: '0', value: 0 },
     { raw: '42', value: 42 },
     { raw: '007', value: 7 },

@@ -15,12 +15,13 @@ export const MAX_DELTA_LIMIT = 10_000;
 const DIGITS = /^\d+$/;
 
 /**
- * A clock cursor from a query parameter or the `Last-Event-ID` header;
- * absent means 0 (from the start). `name` is the source the message names.
+ * A clock cursor from a query parameter or the `Last-Event-ID` header, or
+ * undefined when absent: what "no cursor" means differs between the delta
+ * and the stream. `name` is the source the message names.
  */
-export function parseCursor(raw: unknown, name = 'since'): number {
+export function parseCursor(raw: unknown, name = 'since'): number | undefined {
   if (raw === undefined) {
-    return 0;
+    return undefined;
   }
 
   const value = toWholeNumber(raw);
@@ -32,6 +33,24 @@ export function parseCursor(raw: unknown, name = 'since'): number {
   }
 
   return value;
+}
+
+/** Log epochs are UUIDs; anything else cannot match one and is refused early. */
+const EPOCH = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The optional `epoch` query parameter: the log a client's cursor came from. */
+export function parseEpoch(raw: unknown): string | undefined {
+  if (raw === undefined) {
+    return undefined;
+  }
+  if (typeof raw !== 'string' || !EPOCH.test(raw)) {
+    throw FerroError.badRequest(
+      ErrorCode.InvalidCursor,
+      'epoch must be the epoch a delta returned',
+    );
+  }
+
+  return raw.toLowerCase();
 }
 
 /** The `limit` query parameter; absent means {@link DEFAULT_DELTA_LIMIT}. */

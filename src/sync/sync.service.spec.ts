@@ -170,6 +170,7 @@ describe('SyncService', () => {
       const delta = sut.delta(0, 10);
 
       expect(delta).toEqual({
+        epoch: expect.any(String),
         current_clock: 0,
         oldest_clock: 1,
         ops: [],
@@ -199,7 +200,11 @@ describe('SyncService', () => {
 
         expect(error.status).toBe(410);
         expect(error.code).toBe('cursor_expired');
-        expect(error.details).toEqual({ oldest_clock: 3, current_clock: 5 });
+        expect(error.details).toEqual({
+          epoch: expect.any(String),
+          oldest_clock: 3,
+          current_clock: 5,
+        });
       },
     );
 
@@ -214,7 +219,7 @@ describe('SyncService', () => {
 
       expect(error.status).toBe(410);
       expect(error.code).toBe('cursor_unknown');
-      expect(error.details).toEqual({ current_clock: ops });
+      expect(error.details).toEqual({ epoch: expect.any(String), current_clock: ops });
     });
 
     it.each([

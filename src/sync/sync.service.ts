@@ -21,6 +21,8 @@ import type { NewSyncOp } from './op-log.js';
 
 /** Body of `GET /api/sync/delta`. */
 export interface SyncDelta {
+  /** The log's epoch: send it back as `epoch` so a reset log is noticed. */
+  epoch: string;
   /** Clock of the newest op in the log. */
   current_clock: number;
   /** Clock of the oldest op still held; a cursor below `oldest_clock - 1` has expired. */
@@ -92,11 +94,13 @@ export class SyncService {
   }
 
   /**
-   * Ops after `since`, at most `limit`. Throws 410 when the cursor cannot
-   * be served exactly, so a client never mistakes a partial list for all.
+   * Ops after `since` (from the oldest op held when there is no cursor), at
+   * most `limit`. Throws 410 when the cursor cannot be served exactly, so a
+   * client never mistakes a partial list for all.
    */
-  delta(since: number, limit: number): SyncDelta {
-    this.validateCursor(since);
+  delta(cursor: number | undefined, limit: number, epoch?: string): SyncDelta {
+    const since = cursor ?? this.log.oldestClock - 1;
+    this.validateCursor(since, epoch);
     if (!Number.isSafeInteger(limit) || limit < 1) {
       throw FerroError.badRequest(ErrorCode.InvalidLimit, 'limit must be a positive integer');
     }
@@ -104,6 +108,7 @@ export class SyncService {
     const ops = this.log.since(since, limit);
     const current = this.log.currentClock;
     return {
+      epoch: this.log.epoch,
       current_clock: current,
       oldest_clock: this.log.oldestClock,
       ops,
@@ -116,20 +121,20 @@ export class SyncService {
    * Throws unless every op after `since` is still in the log: 400 for a
    * value that is no clock, 410 `cursor_expired` when ops after it were
    * dropped, 410 `cursor_unknown` when it is ahead of this log (it came
-   * from another log; the client must resync).
+   * from another log, or `epoch` names another log; the client must resync).
    */
-  validateCursor(since: number): void {
+  validateCursor(since: number, epoch?: string): void {
     if (!Number.isSafeInteger(since) || since < 0) {
       throw FerroError.badRequest(ErrorCode.InvalidCursor, 'since must be a non-negative integer');
     }
 
     const current = this.log.currentClock;
-    if (since > current) {
+    if (since > current || (epoch !== undefined && epoch !== this.log.epoch)) {
       throw new FerroError(
         HttpStatus.GONE,
         ErrorCode.CursorUnknown,
-        'The cursor is ahead of this sync log; resync from scratch',
-        { current_clock: current },
+        'The cursor belongs to another sync log; resync from scratch',
+        { epoch: this.log.epoch, current_clock: current },
       );
     }
 
@@ -139,12 +144,17 @@ export class SyncService {
   }
 
   /**
-   * Delivers every op after `since` in clock order, then each new op as it
-   * is recorded, with no gap and no duplicate. The replay runs before this
-   * returns. `onLost` is called (and the follow ends) if the consumer paused
+   * Delivers every op after `since` in clock order (only new ones when
+   * there is no cursor), then each new op as it is recorded, with no gap
+   * and no duplicate. The replay runs before this returns. `onLost` is called (and the follow ends) if the consumer paused
    * so long that ops it has not seen left the log.
    */
-  follow(since: number, consumer: OpConsumer, onLost?: (error: FerroError) => void): Unsubscribe {
+  follow(
+    cursor: number | undefined,
+    consumer: OpConsumer,
+    onLost?: (error: FerroError) => void,
+  ): Unsubscribe {
+    const since = cursor ?? this.log.currentClock;
     this.validateCursor(since);
 
     const follower = new OpFollower(this.log, since, consumer, () => {
@@ -207,7 +217,11 @@ export class SyncService {
       HttpStatus.GONE,
       ErrorCode.CursorExpired,
       'The cursor is older than the ops this sync log keeps; resync from scratch',
-      { oldest_clock: this.log.oldestClock, current_clock: this.log.currentClock },
+      {
+        epoch: this.log.epoch,
+        oldest_clock: this.log.oldestClock,
+        current_clock: this.log.currentClock,
+      },
     );
   }
 }
