@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
 import { bodyErrorAsJson } from './common/body-error.middleware.js';
@@ -14,8 +16,19 @@ import { FerroWsAdapter } from './gateway/ferro-ws.adapter.js';
  * `listen`. Pass the application's global prefix if it sets one.
  */
 export function configureFerroApp(app: NestExpressApplication, globalPrefix = ''): void {
+  allowLongUploads(app.getHttpServer() as Server);
   app.useWebSocketAdapter(new FerroWsAdapter(app));
   setupFilesHttp(app, globalPrefix);
   const base = globalPrefix.replace(/^\/*/, '/').replace(/\/+$/, '');
   app.use(`${base}/api`, bodyErrorAsJson);
+}
+
+/**
+ * Node cuts any request still arriving after `requestTimeout` (5 minutes),
+ * which fails every upload of a large file over a slow link. Uploads may
+ * take as long as they need; slow-loris clients are still cut by
+ * `headersTimeout`, which bounds how long the headers may take.
+ */
+function allowLongUploads(server: Server): void {
+  server.requestTimeout = 0;
 }

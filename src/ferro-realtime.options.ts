@@ -37,6 +37,12 @@ export interface FerroRealtimeOptions {
    */
   wsBuffer: number;
   /**
+   * How often every connection is pinged; one that has not answered the
+   * previous ping by the next one is dropped, freeing its slot.
+   * @default 30000
+   */
+  wsHeartbeatMs: number;
+  /**
    * Origins allowed to open the WebSocket; empty allows any.
    * @default []
    */
@@ -64,6 +70,7 @@ export const DEFAULT_OPTIONS: FerroRealtimeOptions = {
   storage: 'local',
   wsMaxConnections: 1000,
   wsBuffer: 1024,
+  wsHeartbeatMs: 30_000,
   allowedOrigins: [],
   healthIntervalMs: 10_000,
   syncMaxOps: 100_000,

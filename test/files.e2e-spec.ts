@@ -32,6 +32,13 @@ describe('file routes', () => {
     expect(String(read.body)).toBe(json);
   });
 
+  it('lets an upload take longer than the default 5-minute request timeout', () => {
+    const http = server.app.getHttpServer() as import('node:http').Server;
+
+    expect(http.requestTimeout).toBe(0);
+    expect(http.headersTimeout).toBeGreaterThan(0);
+  });
+
   it('lists a folder as JSON', async () => {
     await http().put('/api/files/docs/a.txt').send('aa').expect(201);
     await http().put('/api/files/docs/sub/b.txt').send('b').expect(201);
@@ -153,5 +160,36 @@ describe('share links', () => {
 
     await http().post('/api/shares').send({ path: '/nope.txt' }).expect(404);
     await http().post('/api/shares').send({ path: '/folder' }).expect(400);
+  });
+});
+
+describe('cross-site requests', () => {
+  let server: TestServer;
+
+  beforeEach(async () => {
+    server = await startServer({ simpleAuth: { user: 'admin', password: 'secret' } });
+  });
+
+  afterEach(() => server.close());
+
+  it('refuses form-encoded bodies a foreign page could post, and changes nothing', async () => {
+    const auth = { authorization: `Basic ${Buffer.from('admin:secret').toString('base64')}` };
+    await request(server.baseUrl).put('/api/files/o.txt').set(auth).send('o').expect(201);
+
+    const move = await request(server.baseUrl)
+      .post('/api/files/move')
+      .set(auth)
+      .set('origin', 'https://evil.example')
+      .type('form')
+      .send('from=/o.txt&to=/stolen.txt');
+    const share = await request(server.baseUrl)
+      .post('/api/shares')
+      .set(auth)
+      .type('form')
+      .send('path=/o.txt');
+
+    expect([move.status, move.body.error_code]).toEqual([400, 'invalid_body']);
+    expect([share.status, share.body.error_code]).toEqual([400, 'invalid_body']);
+    await request(server.baseUrl).get('/api/files/o.txt').set(auth).expect(200);
   });
 });

@@ -206,4 +206,33 @@ describe('shutdown', () => {
     const closes = await Promise.all(sockets.map((socket) => socket.closed));
     expect(closes).toEqual(Array(3).fill({ code: 1001, reason: 'server shutting down' }));
   });
+
+  it('does not wait for a peer that ignores the close frame', async () => {
+    const server = await startServer();
+    const deaf = await connect(server.wsUrl);
+    // Stop reading: the close frame is never seen, so it is never answered.
+    (deaf.ws as unknown as { _socket: import('node:net').Socket })._socket.pause();
+    const started = Date.now();
+
+    await server.close();
+
+    expect(Date.now() - started).toBeLessThan(5_000);
+    deaf.ws.terminate();
+  });
+});
+
+describe('heartbeat (C03)', () => {
+  it('drops a peer that stops answering pings and keeps one that answers', async () => {
+    const server = await startServer({ wsHeartbeatMs: 100, wsMaxConnections: 2 });
+    const silent = await connect(server.wsUrl, { autoPong: false });
+    const healthy = await connect(server.wsUrl);
+
+    const dropped = await silent.closed;
+    const fresh = await connect(server.wsUrl);
+
+    expect(dropped.code).toBe(1006);
+    expect(healthy.ws.readyState).toBe(WebSocket.OPEN);
+    await Promise.all([healthy.close(), fresh.close()]);
+    await server.close();
+  });
 });

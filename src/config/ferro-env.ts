@@ -79,6 +79,13 @@ export class FerroEnv {
   FERRO_WS_BUFFER?: number;
 
   @IsOptional()
+  @Transform(strictInteger)
+  @IsInt()
+  @Min(10)
+  @Max(86_400_000)
+  FERRO_WS_HEARTBEAT_MS?: number;
+
+  @IsOptional()
   @IsString()
   FERRO_ALLOWED_ORIGINS?: string;
 

@@ -51,6 +51,7 @@ function toOptions(env: FerroEnv): FerroRealtimeOptions {
     simpleAuth,
     wsMaxConnections: env.FERRO_WS_MAX_CONNECTIONS,
     wsBuffer: env.FERRO_WS_BUFFER,
+    wsHeartbeatMs: env.FERRO_WS_HEARTBEAT_MS,
     allowedOrigins: originsOf(env.FERRO_ALLOWED_ORIGINS),
     healthIntervalMs: env.FERRO_HEALTH_INTERVAL_MS,
     syncMaxOps: env.FERRO_SYNC_MAX_OPS,

@@ -28,22 +28,26 @@ export function parseUnlessFileUpload(
 }
 
 /**
- * Installs the JSON and URL-encoded parsers Nest would install by default,
- * with file uploads left out. Nest's own parsers read every body with a
- * matching `Content-Type`, so a JSON document or a `curl --data-binary`
- * upload (sent as `application/x-www-form-urlencoded`) would be parsed and
- * gone before the upload route could store it.
+ * Installs the body parsers in place of Nest's defaults: JSON, with file
+ * uploads left out, and no form parsing at all. Nest's own parsers read
+ * every body with a matching `Content-Type`, so a JSON document or a
+ * `curl --data-binary` upload (sent as `application/x-www-form-urlencoded`)
+ * would be parsed and gone before the upload route could store it.
+ *
+ * Forms are never parsed because a cross-site HTML form can post them
+ * without a CORS preflight, with the browser's cached Basic credentials:
+ * accepting them on `move` or `shares` would be a CSRF hole. The JSON
+ * routes therefore take `application/json` only, which a foreign page can
+ * send only after a preflight that this server never approves.
  *
  * Call it before `app.init()` or `app.listen()`, on an app created with
- * `{ bodyParser: false }`; Nest also skips its defaults when it finds these
- * installed, so forgetting the option is harmless.
+ * `{ bodyParser: false }`. Nest skips a default parser it finds installed,
+ * which is why the form parser is registered with a type that never
+ * matches instead of being left out.
  */
 export function useFerroBodyParsers(app: NestExpressApplication, globalPrefix = ''): void {
   app.useBodyParser('json', { type: parseUnlessFileUpload('application/json', globalPrefix) });
-  app.useBodyParser('urlencoded', {
-    type: parseUnlessFileUpload('application/x-www-form-urlencoded', globalPrefix),
-    extended: true,
-  });
+  app.useBodyParser('urlencoded', { type: () => false, extended: false });
 }
 
 /**

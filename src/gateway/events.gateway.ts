@@ -28,9 +28,12 @@ import {
   WS_PATH,
 } from './ws.constants.js';
 
-/** Frames handed to `ws` for one client and not yet written to its socket. */
-interface Backlog {
+/** What the gateway tracks for one connection. */
+interface ClientState {
+  /** Frames handed to `ws` and not yet written to the socket. */
   pending: number;
+  /** Answered the last heartbeat ping (or has not been pinged yet). */
+  alive: boolean;
   /** Bound once per client, so a send allocates no callback. */
   readonly written: () => void;
 }
@@ -53,8 +56,10 @@ export class EventsGateway
   implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, BeforeApplicationShutdown
 {
   private readonly logger = new Logger(EventsGateway.name);
-  private readonly clients = new Map<WebSocket, Backlog>();
+  private readonly clients = new Map<WebSocket, ClientState>();
   private readonly bufferLimit: number;
+  private readonly heartbeatMs: number;
+  private heartbeat?: NodeJS.Timeout;
 
   constructor(
     private readonly verifier: UpgradeVerifier,
@@ -62,6 +67,7 @@ export class EventsGateway
     @Inject(FERRO_OPTIONS) options: FerroRealtimeOptions,
   ) {
     this.bufferLimit = options.wsBuffer;
+    this.heartbeatMs = options.wsHeartbeatMs;
   }
 
   get connectionCount(): number {
@@ -72,12 +78,14 @@ export class EventsGateway
     // Set here rather than in the decorator so the check can use injected
     // services; `ws` runs it before the upgrade, whichever adapter is in use.
     server.options.verifyClient = this.verifyClient;
+    this.heartbeat = setInterval(() => this.beat(), this.heartbeatMs).unref();
     this.logger.log(`WebSocket gateway ready at ${WS_PATH}`);
   }
 
   handleConnection(client: WebSocket, req: IncomingMessage): void {
-    const backlog: Backlog = { pending: 0, written: () => backlog.pending-- };
-    this.clients.set(client, backlog);
+    const state: ClientState = { pending: 0, alive: true, written: () => state.pending-- };
+    this.clients.set(client, state);
+    client.on('pong', () => (state.alive = true));
     client.on('error', (error) => this.logger.debug(`client error: ${error.message}`));
     this.logger.debug(`${principalOf(req).name} connected from ${req.socket.remoteAddress}`);
   }
@@ -88,16 +96,22 @@ export class EventsGateway
 
   /**
    * Says goodbye with 1001 before Nest tears the server down (which would
-   * otherwise cut every socket without a close frame), and waits a moment
-   * for clients to answer so they see a clean close.
+   * otherwise cut every socket without a close frame), waits a moment for
+   * clients to answer, and cuts the ones that do not, so a peer that ignores
+   * the close frame cannot hold the shutdown for `ws`'s 30 s close timeout.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    const closing = [...this.clients.keys()].map((client) => {
+    clearInterval(this.heartbeat);
+    const clients = [...this.clients.keys()];
+    const closing = clients.map((client) => {
       client.close(CloseCode.GoingAway, SHUTDOWN_REASON);
       return once(client, 'close');
     });
     const deadline = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
     await Promise.race([Promise.all(closing), deadline]);
+    for (const client of clients) {
+      client.terminate();
+    }
   }
 
   @OnEvent(FerroEvent.SyncOp)
@@ -121,6 +135,23 @@ export class EventsGateway
     );
   };
 
+  /**
+   * Drops every connection that did not answer the previous ping, then
+   * pings the rest: a peer that vanished without a close (a cut cable, a
+   * killed laptop) is gone within two intervals and frees its slot.
+   */
+  private beat(): void {
+    for (const [client, state] of this.clients) {
+      if (!state.alive) {
+        this.logger.debug('dropped a connection that did not answer its ping');
+        client.terminate();
+        continue;
+      }
+      state.alive = false;
+      client.ping();
+    }
+  }
+
   private broadcast(events: WireEvent[]): void {
     const frames = events
       .map((event) => this.encoder.encode(event))
@@ -129,17 +160,17 @@ export class EventsGateway
       return;
     }
 
-    for (const [client, backlog] of this.clients) {
+    for (const [client, state] of this.clients) {
       if (client.readyState !== WebSocket.OPEN) {
         continue;
       }
-      if (backlog.pending + frames.length > this.bufferLimit) {
+      if (state.pending + frames.length > this.bufferLimit) {
         this.dropLagging(client);
         continue;
       }
       for (const frame of frames) {
-        backlog.pending++;
-        client.send(frame, { binary: false }, backlog.written);
+        state.pending++;
+        client.send(frame, { binary: false }, state.written);
       }
     }
   }
