@@ -14,14 +14,21 @@ import { FerroRealtimeModule } from './ferro-realtime.module.js';
 @Module({})
 export class AppModule {
   /**
-   * Reads and validates the environment now, not at import time, so that a
-   * bad variable surfaces as a `ConfigError` the caller can report.
+   * Reads and validates the environment now, not at import time, and
+   * awaits it here, so that a bad variable rejects this call with a
+   * `ConfigError` the caller can report (rather than an unhandled rejection
+   * inside Nest's module scan).
    */
-  static fromEnvironment(): DynamicModule {
+  static async fromEnvironment(): Promise<DynamicModule> {
+    const config = await ConfigModule.forRoot({
+      isGlobal: true,
+      cache: true,
+      validate: loadConfig,
+    });
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot({ isGlobal: true, cache: true, validate: loadConfig }),
+        config,
         EventEmitterModule.forRoot(),
         FerroRealtimeModule.forRootAsync({
           inject: [ConfigService],

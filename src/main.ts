@@ -12,7 +12,7 @@ import type { ServerConfig } from './config/load-config.js';
 import { configureFerroApp } from './configure-app.js';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.fromEnvironment(), {
+  const app = await NestFactory.create<NestExpressApplication>(await AppModule.fromEnvironment(), {
     bodyParser: false,
     abortOnError: false,
   });

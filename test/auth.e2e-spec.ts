@@ -66,6 +66,11 @@ describe('simple auth', () => {
     await socket.close();
   });
 
+  it('asks for credentials before telling a plain GET /api/ws to upgrade', async () => {
+    await request(server.baseUrl).get('/api/ws').expect(401);
+    await request(server.baseUrl).get('/api/ws').set('authorization', GOOD).expect(426);
+  });
+
   it('leaves liveness, readiness and share downloads public', async () => {
     await request(server.baseUrl).get('/healthz').expect(200);
     await request(server.baseUrl).get('/readyz').expect(200);

@@ -7,28 +7,58 @@ import { startServer } from './support/test-server.js';
 import type { TestServer } from './support/test-server.js';
 import { basicAuth, connect, expectRefused } from './support/ws-client.js';
 
-/** Sends a hand-built upgrade request and returns the status line's code. */
-function rawUpgrade(server: TestServer, path: string): Promise<number> {
+interface RawAnswer {
+  status: number;
+  head: string;
+  body: string;
+}
+
+const UPGRADE_HEADERS = {
+  Host: '127.0.0.1',
+  Upgrade: 'websocket',
+  Connection: 'Upgrade',
+  'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+  'Sec-WebSocket-Version': '13',
+};
+
+/**
+ * Sends a hand-built upgrade request and reads the answer up to the end of
+ * its head and body (or the socket's close), whatever `ws` clients would
+ * refuse to send.
+ */
+function rawUpgrade(
+  server: TestServer,
+  target: string,
+  { method = 'GET', headers = {} as Record<string, string | undefined> } = {},
+): Promise<RawAnswer> {
   const { port } = new URL(server.baseUrl);
+  const lines = Object.entries({ ...UPGRADE_HEADERS, ...headers })
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   return new Promise((resolve, reject) => {
     const socket = connectTcp(Number(port), '127.0.0.1');
     let answer = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (answer += chunk));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const status = /^HTTP\/1\.1 (\d{3})/.exec(answer);
+    const finish = (): void => {
+      socket.destroy();
+      const [head, body = ''] = answer.split('\r\n\r\n');
+      const status = /^HTTP\/1\.1 (\d{3})/.exec(head);
       if (status) {
-        resolve(Number(status[1]));
+        resolve({ status: Number(status[1]), head, body });
       } else {
         reject(new Error(`no HTTP status: "${answer}"`));
       }
+    };
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      answer += chunk;
+      if (answer.startsWith('HTTP/1.1 101') && answer.includes('\r\n\r\n')) {
+        finish();
+      }
     });
-    socket.write(
-      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-    );
-    setTimeout(() => socket.end(), 1_000).unref();
+    socket.on('error', reject);
+    socket.on('close', finish);
+    socket.write(`${method} ${target} HTTP/1.1\r\n${lines}\r\n`);
   });
 }
 
@@ -59,7 +89,35 @@ describe('upgrade routing (C01)', () => {
   );
 
   it('answers a raw upgrade to an unknown path with a status line', async () => {
-    expect(await rawUpgrade(server, '/nope')).toBe(404);
+    expect((await rawUpgrade(server, '/nope')).status).toBe(404);
+  });
+
+  it('routes an absolute-form request target by its path', async () => {
+    const { port } = new URL(server.baseUrl);
+
+    const answer = await rawUpgrade(server, `http://127.0.0.1:${port}/api/ws`);
+
+    expect(answer.status).toBe(101);
+  });
+
+  it.each([
+    ['a POST', { method: 'POST' }, 405, 'Allow: GET'],
+    ['no key', { headers: { 'Sec-WebSocket-Key': undefined } }, 400, ''],
+    ['a short key', { headers: { 'Sec-WebSocket-Key': 'abc' } }, 400, ''],
+    [
+      'version 99',
+      { headers: { 'Sec-WebSocket-Version': '99' } },
+      400,
+      'Sec-WebSocket-Version: 13',
+    ],
+    ['Upgrade: h2c', { headers: { Upgrade: 'h2c' } }, 400, ''],
+  ])('answers a malformed upgrade with %s in JSON', async (_name, request, status, header) => {
+    const answer = await rawUpgrade(server, '/api/ws', request);
+
+    expect(answer.status).toBe(status);
+    expect(answer.head).toContain(header);
+    expect(answer.head).toMatch(/Content-Type: application\/json/i);
+    expect(JSON.parse(answer.body)).toMatchObject({ error_code: 'invalid_upgrade' });
   });
 
   it('answers a plain GET /api/ws with 426', async () => {
@@ -154,10 +212,11 @@ describe('upgrade refusals', () => {
 
     const refusal = await expectRefused(server.wsUrl, { origin: 'https://evil.example' });
     const allowed = await connect(server.wsUrl, { origin: 'https://files.example' });
+    const withoutOrigin = await connect(server.wsUrl);
 
     expect(refusal.status).toBe(403);
     expect(refusal.body).toEqual({ error: 'Origin not allowed', error_code: 'forbidden' });
-    await allowed.close();
+    await Promise.all([allowed.close(), withoutOrigin.close()]);
   });
 
   it('admits exactly the limit, refuses the next with 503, and frees slots on close', async () => {

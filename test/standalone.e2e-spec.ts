@@ -104,5 +104,7 @@ describe('the standalone server (dist/main.js)', () => {
     expect((await running.exited).code).toBe(1);
     expect(running.output()).toContain('FERRO_PORT');
     expect(running.output()).toContain('FERRO_STORAGE');
+    expect(running.output()).toContain('FERRO_PORT="eighty": FERRO_PORT must be an integer');
+    expect(running.output()).not.toMatch(/^\s+at /m);
   });
 });

@@ -22,6 +22,7 @@ export const ErrorCode = {
   Forbidden: 'forbidden',
   TooManyConnections: 'too_many_connections',
   UpgradeRequired: 'upgrade_required',
+  InvalidUpgrade: 'invalid_upgrade',
   StorageUnavailable: 'storage_unavailable',
   PayloadTooLarge: 'payload_too_large',
   Internal: 'internal_error',

@@ -14,20 +14,24 @@ function strictInteger({ value }: TransformFnParams): number {
  * The environment of the standalone server, validated once at start. Only
  * `main.ts` and this folder read `process.env`; everything else receives
  * typed options.
+ *
+ * Only the first failed rule of a variable is reported, and decorators
+ * apply bottom-up, so the type check sits nearest each property: `abc` is
+ * "not an integer", not "out of range".
  */
 export class FerroEnv {
   @IsOptional()
   @Transform(strictInteger)
-  @IsInt()
-  @Min(1)
   @Max(65_535)
+  @Min(1)
+  @IsInt()
   FERRO_PORT?: number;
 
   @IsOptional()
   @Transform(strictInteger)
-  @IsInt()
-  @Min(1)
   @Max(65_535)
+  @Min(1)
+  @IsInt()
   PORT?: number;
 
   @IsOptional()
@@ -66,23 +70,23 @@ export class FerroEnv {
 
   @IsOptional()
   @Transform(strictInteger)
-  @IsInt()
-  @Min(1)
   @Max(1_000_000)
+  @Min(1)
+  @IsInt()
   FERRO_WS_MAX_CONNECTIONS?: number;
 
   @IsOptional()
   @Transform(strictInteger)
-  @IsInt()
-  @Min(1)
   @Max(1_000_000)
+  @Min(1)
+  @IsInt()
   FERRO_WS_BUFFER?: number;
 
   @IsOptional()
   @Transform(strictInteger)
-  @IsInt()
-  @Min(10)
   @Max(86_400_000)
+  @Min(10)
+  @IsInt()
   FERRO_WS_HEARTBEAT_MS?: number;
 
   @IsOptional()
@@ -91,16 +95,16 @@ export class FerroEnv {
 
   @IsOptional()
   @Transform(strictInteger)
-  @IsInt()
-  @Min(10)
   @Max(86_400_000)
+  @Min(10)
+  @IsInt()
   FERRO_HEALTH_INTERVAL_MS?: number;
 
   @IsOptional()
   @Transform(strictInteger)
-  @IsInt()
-  @Min(1)
   @Max(100_000_000)
+  @Min(1)
+  @IsInt()
   FERRO_SYNC_MAX_OPS?: number;
 
   @IsOptional()

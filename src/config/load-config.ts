@@ -30,7 +30,9 @@ export class ConfigError extends Error {
  */
 export function loadConfig(raw: Record<string, string | undefined>): ServerConfig {
   const env = plainToInstance(FerroEnv, withoutEmpty(raw), { excludeExtraneousValues: false });
-  const problems = validateSync(env).map((error) => describe(error, raw[error.property]));
+  const problems = validateSync(env, { stopAtFirstError: true }).map((error) =>
+    describe(error, raw[error.property]),
+  );
   problems.push(...crossFieldProblems(env));
   if (problems.length > 0) {
     throw new ConfigError(problems);

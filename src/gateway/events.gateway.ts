@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 import { once } from 'node:events';
 
@@ -17,6 +18,7 @@ import { FerroEvent } from '../events/ferro-events.js';
 import type { StorageHealthEvent, SyncOp } from '../events/ferro-events.js';
 import { healthEventOf, wireEventsOf } from '../events/wire-events.js';
 import type { WireEvent } from '../events/wire-events.js';
+import { malformedUpgradeRefusal, writeRefusal } from './handshake-refusal.js';
 import { UpgradeVerifier } from './upgrade-verifier.js';
 import { WireEncoder } from './wire-encoder.js';
 import {
@@ -78,6 +80,10 @@ export class EventsGateway
     // Set here rather than in the decorator so the check can use injected
     // services; `ws` runs it before the upgrade, whichever adapter is in use.
     server.options.verifyClient = this.verifyClient;
+    // Without a listener `ws` answers malformed upgrades in text/html.
+    server.on('wsClientError', (error: Error, socket: Duplex) =>
+      writeRefusal(socket, malformedUpgradeRefusal(error)),
+    );
     this.heartbeat = setInterval(() => this.beat(), this.heartbeatMs).unref();
     this.logger.log(`WebSocket gateway ready at ${WS_PATH}`);
   }

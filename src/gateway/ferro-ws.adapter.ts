@@ -77,11 +77,15 @@ export class FerroWsAdapter extends WsAdapter {
   }
 }
 
+/** An absolute-form request target (`GET http://host/api/ws`) routes by its path. */
+const SCHEME_AND_AUTHORITY = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
+
 /**
  * The path part of a request target, compared as sent: no decoding and no
  * case folding, so `/API/WS` or `/api/ws/` never reach the gateway.
  */
 function pathOf(url = ''): string {
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
+  const target = url.replace(SCHEME_AND_AUTHORITY, '');
+  const query = target.indexOf('?');
+  return query === -1 ? target : target.slice(0, query);
 }

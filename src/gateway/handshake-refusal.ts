@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 
-import type { ErrorCode } from '../common/error-codes.js';
+import { ErrorCode } from '../common/error-codes.js';
 import type { FerroError } from '../common/ferro.error.js';
 import { errorBody } from '../common/ferro.error.js';
 
@@ -21,12 +21,35 @@ export function refusalOf(error: FerroError): HandshakeRefusal {
   };
 }
 
-export function refusal(status: number, code: ErrorCode, message: string): HandshakeRefusal {
+export function refusal(
+  status: number,
+  code: ErrorCode,
+  message: string,
+  headers: Record<string, string> = {},
+): HandshakeRefusal {
   return {
     status,
     body: JSON.stringify({ error: message, error_code: code }),
-    headers: { 'Content-Type': 'application/json; charset=utf-8' },
+    headers: { ...headers, 'Content-Type': 'application/json; charset=utf-8' },
   };
+}
+
+/**
+ * The answer to an upgrade request `ws` found malformed (wrong method,
+ * missing key, unsupported version). `ws` reports these through its
+ * `wsClientError` event with only a message, so the status is derived
+ * from which check failed.
+ */
+export function malformedUpgradeRefusal(error: Error): HandshakeRefusal {
+  if (error.message.startsWith('Invalid HTTP method')) {
+    return refusal(405, ErrorCode.InvalidUpgrade, error.message, { Allow: 'GET' });
+  }
+  if (error.message.includes('Sec-WebSocket-Version')) {
+    return refusal(400, ErrorCode.InvalidUpgrade, error.message, {
+      'Sec-WebSocket-Version': '13',
+    });
+  }
+  return refusal(400, ErrorCode.InvalidUpgrade, error.message);
 }
 
 /**

@@ -67,10 +67,15 @@ export class UpgradeVerifier {
     return undefined;
   }
 
+  /**
+   * Browsers always send `Origin` on a WebSocket upgrade, and they are the
+   * only clients a cross-site page can drive; a client without one (wscat,
+   * a server-side SDK) is not a cross-site risk and is let through.
+   */
   private originAllowed(origin: string | undefined): boolean {
-    if (this.allowedOrigins.size === 0) {
+    if (this.allowedOrigins.size === 0 || origin === undefined) {
       return true;
     }
-    return origin !== undefined && this.allowedOrigins.has(origin);
+    return this.allowedOrigins.has(origin);
   }
 }

@@ -1,5 +1,6 @@
-import { Get } from '@nestjs/common';
+import { Get, UseGuards } from '@nestjs/common';
 
+import { FerroAuthGuard } from '../auth/auth.guard.js';
 import { ErrorCode } from '../common/error-codes.js';
 import { FerroController } from '../common/ferro-controller.decorator.js';
 import { FerroError } from '../common/ferro.error.js';
@@ -12,6 +13,7 @@ const UPGRADE_REQUIRED = 426;
  * upgrade instead of falling through to a generic 404.
  */
 @FerroController('api/ws')
+@UseGuards(FerroAuthGuard)
 export class WsUpgradeController {
   @Get()
   upgradeRequired(): never {
