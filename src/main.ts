@@ -15,6 +15,9 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(await AppModule.fromEnvironment(), {
     bodyParser: false,
     abortOnError: false,
+    // Per-connection chatter is logged at debug; a server's default log
+    // keeps to lifecycle, refusals and errors.
+    logger: ['fatal', 'error', 'warn', 'log'],
   });
   configureFerroApp(app);
   // Standalone, every route is ours, so unknown routes answer in our JSON too.

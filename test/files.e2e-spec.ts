@@ -193,3 +193,32 @@ describe('cross-site requests', () => {
     await request(server.baseUrl).get('/api/files/o.txt').set(auth).expect(200);
   });
 });
+
+describe('aborted uploads', () => {
+  it('keeps nothing from an upload the client aborted, and logs no error', async () => {
+    const { Logger } = await import('@nestjs/common');
+    const errors = vi.spyOn(Logger.prototype, 'error');
+    const server = await startServer();
+    const { port } = new URL(server.baseUrl);
+    const { request: httpRequest } = await import('node:http');
+
+    const upload = httpRequest({
+      host: '127.0.0.1',
+      port,
+      method: 'PUT',
+      path: '/api/files/partial.bin',
+      headers: { 'content-length': String(10 * 1024 * 1024) },
+    });
+    upload.on('error', () => undefined);
+    upload.write(Buffer.alloc(64 * 1024));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    upload.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    await request(server.baseUrl).get('/api/files/partial.bin').expect(404);
+    expect(await readdir(join(server.dataDir, '.staging'))).toEqual([]);
+    expect(errors).not.toHaveBeenCalled();
+    errors.mockRestore();
+    await server.close();
+  });
+});

@@ -36,5 +36,12 @@ export function bodyErrorAsJson(
 }
 
 function bodyMessage(status: number): string {
-  return status === 413 ? 'Request body is too large' : 'Request body is not valid JSON';
+  switch (status) {
+    case 413:
+      return 'Request body is too large';
+    case 415:
+      return 'Request body has an unsupported charset or content encoding';
+    default:
+      return 'Request body is not valid JSON';
+  }
 }

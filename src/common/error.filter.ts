@@ -26,6 +26,13 @@ export class FerroErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
+    if (res.destroyed || !res.socket || res.socket.destroyed) {
+      // The client went away (an aborted upload, a closed tab): nobody is
+      // left to answer, and its leaving is not a server error worth a stack.
+      this.logger.debug(`request ended by the client: ${messageOf(exception)}`);
+      return;
+    }
+
     const [status, body] = this.toAnswer(exception);
 
     if (res.headersSent) {
@@ -69,4 +76,8 @@ function httpMessage(exception: HttpException): string {
     return message.join('; ');
   }
   return typeof message === 'string' ? message : exception.message;
+}
+
+function messageOf(exception: unknown): string {
+  return exception instanceof Error ? exception.message : String(exception);
 }

@@ -11,6 +11,7 @@ export const MAX_PATH_BYTES = 4096;
 export const MAX_NAME_BYTES = 255;
 
 const DEL = 0x7f;
+const LAST_C1 = 0x9f;
 const BACKSLASH = 0x5c;
 
 // A surrogate half without its partner cannot be written as a file name in
@@ -108,13 +109,14 @@ export function childOf(folder: string, name: string): string {
 }
 
 /**
- * C0 controls (NUL included), DEL, and the backslash that Windows tools and
- * some proxies treat as a separator: none may appear anywhere in a path.
+ * C0 controls (NUL included), DEL, C1 controls (U+0080 to U+009F, which
+ * some terminals act on), and the backslash that Windows tools and some
+ * proxies treat as a separator: none may appear anywhere in a path.
  */
 function hasForbiddenCharacter(text: string): boolean {
   for (let index = 0; index < text.length; index += 1) {
     const code = text.charCodeAt(index);
-    if (code < 0x20 || code === DEL || code === BACKSLASH) {
+    if (code < 0x20 || (code >= DEL && code <= LAST_C1) || code === BACKSLASH) {
       return true;
     }
   }

@@ -92,7 +92,6 @@ export class EventsGateway
     const state: ClientState = { pending: 0, alive: true, written: () => state.pending-- };
     this.clients.set(client, state);
     client.on('pong', () => (state.alive = true));
-    client.on('error', (error) => this.logger.debug(`client error: ${error.message}`));
     this.logger.debug(`${principalOf(req).name} connected from ${req.socket.remoteAddress}`);
   }
 

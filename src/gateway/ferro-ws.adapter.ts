@@ -5,7 +5,7 @@ import { HttpStatus } from '@nestjs/common';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { WsAdapter } from '@nestjs/platform-ws';
 import type { Observable } from 'rxjs';
-import type { WebSocketServer } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 
 import { ErrorCode } from '../common/error-codes.js';
 import { refusal, writeRefusal } from './handshake-refusal.js';
@@ -54,6 +54,19 @@ export class FerroWsAdapter extends WsAdapter {
     }
 
     super.bindMessageHandlers(client, handlers, transform);
+  }
+
+  /**
+   * A client's socket error (a bad frame, a reset) is the client's problem
+   * and is logged at debug; the stock adapter logs each one as an error with
+   * a stack, which lets any hostile client flood the log.
+   */
+  override bindErrorHandler(server: WebSocketServer): WebSocketServer {
+    server.on('connection', (ws: WebSocket) =>
+      ws.on('error', (error) => this.logger.debug(`client socket error: ${error.message}`)),
+    );
+    server.on('error', (error) => this.logger.error(error));
+    return server;
   }
 
   override async dispose(): Promise<void> {
