@@ -3,6 +3,7 @@ import type { DynamicModule, Provider } from '@nestjs/common';
 
 import { AuthService } from './auth/auth.service.js';
 import { FerroAuthGuard } from './auth/auth.guard.js';
+import { WsTicketService } from './auth/ws-ticket.service.js';
 import { FerroEventBus } from './events/ferro-event-bus.js';
 import { FERRO_OPTIONS, withDefaults } from './ferro-realtime.options.js';
 import type { FerroRealtimeAsyncOptions, FerroRealtimeOptions } from './ferro-realtime.options.js';
@@ -59,6 +60,7 @@ export class FerroRealtimeModule {
         FerroEventBus,
         AuthService,
         FerroAuthGuard,
+        WsTicketService,
         SyncService,
         StorageHealthMonitor,
         UpgradeVerifier,

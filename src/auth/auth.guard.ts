@@ -21,7 +21,9 @@ export class FerroAuthGuard implements CanActivate {
       setPrincipal(req, await this.auth.authenticate(req));
       return true;
     } catch (error) {
-      this.logger.warn(`refused ${req.method} ${req.url} from ${req.socket.remoteAddress}`);
+      // The path only: a query may carry a secret (a share password).
+      const path = (req.url ?? '').split('?')[0];
+      this.logger.warn(`refused ${req.method} ${path} from ${req.socket.remoteAddress}`);
       throw error;
     }
   }

@@ -7,7 +7,7 @@ export interface Principal {
   /** The name written as `owner` in events. */
   name: string;
   /** How the name was established. */
-  method: 'anonymous' | 'basic';
+  method: 'anonymous' | 'basic' | 'ticket';
 }
 
 export const ANONYMOUS: Principal = Object.freeze({ name: 'anonymous', method: 'anonymous' });
@@ -24,6 +24,12 @@ export function setPrincipal(req: IncomingMessage, principal: Principal): void {
 export function principalOf(req: IncomingMessage): Principal {
   return (req as WithPrincipal)[PRINCIPAL] ?? ANONYMOUS;
 }
+
+/** Route parameter decorator: the principal of the current request. */
+export const CurrentPrincipal = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): Principal =>
+    principalOf(ctx.switchToHttp().getRequest<IncomingMessage>()),
+);
 
 /** Route parameter decorator: the owner name of the current request. */
 export const Owner = createParamDecorator(

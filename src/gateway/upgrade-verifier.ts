@@ -4,6 +4,8 @@ import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 
 import { AuthService } from '../auth/auth.service.js';
 import { setPrincipal } from '../auth/principal.js';
+import type { Principal } from '../auth/principal.js';
+import { WsTicketService } from '../auth/ws-ticket.service.js';
 import { ErrorCode } from '../common/error-codes.js';
 import { FerroError } from '../common/ferro.error.js';
 import { FERRO_OPTIONS } from '../ferro-realtime.options.js';
@@ -26,6 +28,7 @@ export class UpgradeVerifier {
 
   constructor(
     private readonly auth: AuthService,
+    private readonly tickets: WsTicketService,
     @Inject(FERRO_OPTIONS) options: FerroRealtimeOptions,
   ) {
     this.allowedOrigins = new Set(options.allowedOrigins);
@@ -49,7 +52,7 @@ export class UpgradeVerifier {
     }
 
     try {
-      setPrincipal(req, await this.auth.authenticate(req));
+      setPrincipal(req, await this.principalOf(req));
     } catch (error) {
       if (error instanceof FerroError) {
         return refusalOf(error);
@@ -68,6 +71,28 @@ export class UpgradeVerifier {
   }
 
   /**
+   * A `ticket` in the query is the whole credential of the upgrade: a bad
+   * one is refused even if headers would have passed, so a client never
+   * learns which of the two was accepted.
+   */
+  private async principalOf(req: IncomingMessage): Promise<Principal> {
+    const ticket = ticketOf(req.url);
+    if (ticket === undefined) {
+      return this.auth.authenticate(req);
+    }
+
+    const principal = this.tickets.redeem(ticket);
+    if (!principal) {
+      throw new FerroError(
+        HttpStatus.UNAUTHORIZED,
+        ErrorCode.Unauthorized,
+        'Ticket unknown, used or expired',
+      );
+    }
+    return principal;
+  }
+
+  /**
    * Browsers always send `Origin` on a WebSocket upgrade, and they are the
    * only clients a cross-site page can drive; a client without one (wscat,
    * a server-side SDK) is not a cross-site risk and is let through.
@@ -78,4 +103,12 @@ export class UpgradeVerifier {
     }
     return this.allowedOrigins.has(origin);
   }
+}
+
+function ticketOf(url = ''): string | undefined {
+  const query = url.indexOf('?');
+  if (query === -1) {
+    return undefined;
+  }
+  return new URLSearchParams(url.slice(query + 1)).get('ticket') ?? undefined;
 }
