@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
+import { setupSessions } from './auth/session/session.setup.js';
 import { bodyErrorAsJson } from './common/body-error.middleware.js';
 import { setupFilesHttp } from './files/files-http.setup.js';
 import { FerroWsAdapter } from './gateway/ferro-ws.adapter.js';
@@ -10,7 +11,8 @@ import { FerroWsAdapter } from './gateway/ferro-ws.adapter.js';
  * Applies what the module needs from the HTTP application it runs in: the
  * WebSocket adapter, body parsers that leave uploads alone (a file sent
  * with `PUT /api/files/...` is stored byte for byte, JSON or not), and JSON
- * answers for paths Express cannot decode.
+ * answers for paths Express cannot decode, and browser sessions on `/api`
+ * when OIDC login is configured.
  *
  * Create the application with `{ bodyParser: false }` and call this before
  * `listen`. Pass the application's global prefix if it sets one.
@@ -19,6 +21,7 @@ export function configureFerroApp(app: NestExpressApplication, globalPrefix = ''
   allowLongUploads(app.getHttpServer() as Server);
   app.useWebSocketAdapter(new FerroWsAdapter(app));
   setupFilesHttp(app, globalPrefix);
+  setupSessions(app, globalPrefix);
   const base = globalPrefix.replace(/^\/*/, '/').replace(/\/+$/, '');
   app.use(`${base}/api`, bodyErrorAsJson);
 }

@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
 import type { DynamicModule, Provider } from '@nestjs/common';
 
+import { AUTH_PROVIDERS } from './auth/auth.providers.js';
 import { AuthService } from './auth/auth.service.js';
-import { FerroAuthGuard } from './auth/auth.guard.js';
-import { WsTicketService } from './auth/ws-ticket.service.js';
+import { OidcAuthController } from './auth/oidc/oidc-auth.controller.js';
+import { OidcLoginService } from './auth/oidc/oidc-login.service.js';
+import { BrowserSessionService } from './auth/session/browser-session.service.js';
 import { FerroEventBus } from './events/ferro-event-bus.js';
 import { FERRO_OPTIONS, withDefaults } from './ferro-realtime.options.js';
 import type { FerroRealtimeAsyncOptions, FerroRealtimeOptions } from './ferro-realtime.options.js';
@@ -52,15 +54,20 @@ export class FerroRealtimeModule {
     return {
       module: FerroRealtimeModule,
       imports,
-      controllers: [...FILES_CONTROLLERS, SyncController, HealthController, WsUpgradeController],
+      controllers: [
+        ...FILES_CONTROLLERS,
+        SyncController,
+        HealthController,
+        WsUpgradeController,
+        OidcAuthController,
+      ],
       providers: [
         optionsProvider,
         ...FILES_PROVIDERS,
         opLogProvider,
         FerroEventBus,
-        AuthService,
-        FerroAuthGuard,
-        WsTicketService,
+        ...AUTH_PROVIDERS,
+        OidcLoginService,
         SyncService,
         StorageHealthMonitor,
         UpgradeVerifier,
@@ -72,6 +79,7 @@ export class FerroRealtimeModule {
         StorageBackend,
         FerroEventBus,
         AuthService,
+        BrowserSessionService,
         FileService,
         ShareService,
         SyncService,

@@ -1,5 +1,7 @@
 import type { ModuleMetadata } from '@nestjs/common';
 
+import type { OidcOptions } from './auth/oidc/oidc.options.js';
+
 export type StorageKind = 'local' | 'memory';
 
 /** HTTP Basic credentials of the single administrator. */
@@ -26,6 +28,18 @@ export interface FerroRealtimeOptions {
    * @default undefined (auth off)
    */
   simpleAuth?: SimpleAuthOptions;
+  /**
+   * The OpenID provider to trust; when set, bearer tokens it issued are
+   * accepted and browsers can log in through it.
+   * @default undefined (OIDC off)
+   */
+  oidc?: OidcOptions;
+  /**
+   * Secret that signs browser session cookies. When unset a random one is
+   * made at start, so sessions do not survive a restart.
+   * @default undefined
+   */
+  sessionSecret?: string;
   /**
    * WebSocket connections accepted at once; the next upgrade gets 503.
    * @default 1000

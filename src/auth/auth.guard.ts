@@ -1,30 +1,47 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { CanActivate, ExecutionContext } from '@nestjs/common';
+import type { ExecutionContext } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
 import type { IncomingMessage } from 'node:http';
 
 import { AuthService } from './auth.service.js';
+import { FERRO_STRATEGY } from './ferro.strategy.js';
 import { setPrincipal } from './principal.js';
+import type { Principal } from './principal.js';
 
 /**
- * Guards this module's HTTP routes. It is applied per controller rather
- * than globally so that importing the module never guards a host's routes.
+ * Guards this module's HTTP routes through the `ferro` passport strategy.
+ * It is applied per controller rather than globally so that importing the
+ * module never guards a host's routes.
  */
 @Injectable()
-export class FerroAuthGuard implements CanActivate {
+export class FerroAuthGuard extends AuthGuard(FERRO_STRATEGY) {
   private readonly logger = new Logger(FerroAuthGuard.name);
 
-  constructor(private readonly auth: AuthService) {}
+  constructor(private readonly auth: AuthService) {
+    super();
+  }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  override getAuthenticateOptions(): { session: boolean } {
+    // Credentials are checked on every request; a browser session, when
+    // there is one, is read by the strategy itself.
+    return { session: false };
+  }
+
+  override handleRequest<TUser = Principal>(
+    error: unknown,
+    principal: Principal | false,
+    _info: unknown,
+    context: ExecutionContext,
+  ): TUser {
     const req = context.switchToHttp().getRequest<IncomingMessage>();
-    try {
-      setPrincipal(req, await this.auth.authenticate(req));
-      return true;
-    } catch (error) {
+    if (error || !principal) {
       // The path only: a query may carry a secret (a share password).
       const path = (req.url ?? '').split('?')[0];
       this.logger.warn(`refused ${req.method} ${path} from ${req.socket.remoteAddress}`);
-      throw error;
+      throw error ?? this.auth.unauthorized();
     }
+
+    setPrincipal(req, principal);
+    return principal as TUser;
   }
 }

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
-import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { OnModuleInit } from '@nestjs/common';
 import parseBasicAuth from 'basic-auth';
 
@@ -9,10 +9,16 @@ import { ErrorCode } from '../common/error-codes.js';
 import { FerroError } from '../common/ferro.error.js';
 import { FERRO_OPTIONS } from '../ferro-realtime.options.js';
 import type { FerroRealtimeOptions, SimpleAuthOptions } from '../ferro-realtime.options.js';
+import { BearerTokenVerifier } from './oidc/bearer-token.verifier.js';
+import { BrowserSessionService } from './session/browser-session.service.js';
 import { ANONYMOUS } from './principal.js';
 import type { Principal } from './principal.js';
 
 const BASIC_CHALLENGE = 'Basic realm="Ferro", charset="UTF-8"';
+const BEARER_CHALLENGE = 'Bearer realm="Ferro"';
+
+/** `Authorization: <scheme> <credentials>`, scheme compared case-insensitively. */
+const AUTHORIZATION = /^(\S+)\s+(\S.*)$/;
 
 /**
  * Decides who a request is, for HTTP routes, the SSE stream and the
@@ -23,39 +29,91 @@ const BASIC_CHALLENGE = 'Basic realm="Ferro", charset="UTF-8"';
 export class AuthService implements OnModuleInit {
   private readonly logger = new Logger(AuthService.name);
   private readonly basic?: { user: Buffer; password: Buffer };
+  private readonly challenge: string;
 
-  constructor(@Inject(FERRO_OPTIONS) options: FerroRealtimeOptions) {
+  constructor(
+    @Inject(FERRO_OPTIONS) options: FerroRealtimeOptions,
+    private readonly sessions: BrowserSessionService,
+    @Optional() @Inject(BearerTokenVerifier) private readonly bearer?: BearerTokenVerifier | null,
+  ) {
     this.basic = options.simpleAuth && digestCredentials(options.simpleAuth);
+    this.challenge = [this.basic && BASIC_CHALLENGE, this.bearer && BEARER_CHALLENGE]
+      .filter(Boolean)
+      .join(', ');
   }
 
   onModuleInit(): void {
     if (!this.enabled) {
       this.logger.warn(
         'authentication is OFF: anyone who can reach this server can read and change files ' +
-          '(set FERRO_ADMIN_USER and FERRO_ADMIN_PASSWORD to turn it on)',
+          '(set FERRO_ADMIN_USER and FERRO_ADMIN_PASSWORD, or FERRO_OIDC_ISSUER, to turn it on)',
       );
     }
   }
 
   get enabled(): boolean {
-    return this.basic !== undefined;
+    return this.basic !== undefined || Boolean(this.bearer);
   }
 
   /**
    * The principal behind `req`, or a 401 `FerroError` when auth is on and
-   * the request does not carry valid credentials.
+   * the request does not carry valid credentials. With both modes on,
+   * either is accepted; the `Authorization` scheme picks which one checks.
    */
   async authenticate(req: IncomingMessage): Promise<Principal> {
-    if (!this.basic) {
+    if (!this.enabled) {
       return ANONYMOUS;
     }
 
-    const credentials = parseBasicAuth(req);
+    const [, scheme = '', token = ''] = AUTHORIZATION.exec(req.headers.authorization ?? '') ?? [];
+    switch (scheme.toLowerCase()) {
+      case 'bearer':
+        return this.viaBearer(token);
+      case 'basic':
+        return this.viaBasic(req);
+      case '':
+        return this.viaSession(req);
+      default:
+        throw this.unauthorized();
+    }
+  }
+
+  /** A browser that logged in through OIDC carries only its session cookie. */
+  private async viaSession(req: IncomingMessage): Promise<Principal> {
+    const principal = this.bearer ? await this.sessions.principalOf(req) : undefined;
+    if (!principal) {
+      throw this.unauthorized();
+    }
+
+    return principal;
+  }
+
+  private async viaBearer(token: string): Promise<Principal> {
+    if (!this.bearer) {
+      throw this.unauthorized();
+    }
+
+    return this.bearer.verify(token);
+  }
+
+  private viaBasic(req: IncomingMessage): Principal {
+    const credentials = this.basic && parseBasicAuth(req);
     if (credentials && this.matches(credentials.name, credentials.pass)) {
       return { name: credentials.name, method: 'basic' };
     }
 
-    throw unauthorized();
+    throw this.unauthorized();
+  }
+
+  /** The 401 for this server, with a challenge for each mode that is on. */
+  unauthorized(): FerroError {
+    return new FerroError(
+      HttpStatus.UNAUTHORIZED,
+      ErrorCode.Unauthorized,
+      'Authentication required',
+      {},
+      { 'WWW-Authenticate': this.challenge },
+    );
   }
 
   /**
@@ -77,14 +135,4 @@ function digestCredentials(auth: SimpleAuthOptions): { user: Buffer; password: B
 
 function sha256(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
-}
-
-function unauthorized(): FerroError {
-  return new FerroError(
-    HttpStatus.UNAUTHORIZED,
-    ErrorCode.Unauthorized,
-    'Authentication required',
-    {},
-    { 'WWW-Authenticate': BASIC_CHALLENGE },
-  );
 }

@@ -7,7 +7,7 @@ export interface Principal {
   /** The name written as `owner` in events. */
   name: string;
   /** How the name was established. */
-  method: 'anonymous' | 'basic' | 'ticket';
+  method: 'anonymous' | 'basic' | 'bearer' | 'session' | 'ticket';
 }
 
 export const ANONYMOUS: Principal = Object.freeze({ name: 'anonymous', method: 'anonymous' });

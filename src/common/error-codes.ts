@@ -26,6 +26,9 @@ export const ErrorCode = {
   StorageUnavailable: 'storage_unavailable',
   PayloadTooLarge: 'payload_too_large',
   Internal: 'internal_error',
+  LoginFailed: 'login_failed',
+  OidcDisabled: 'oidc_disabled',
+  OidcUnavailable: 'oidc_unavailable',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -69,6 +69,11 @@ export class FerroEnv {
   FERRO_OIDC_AUDIENCE?: string;
 
   @IsOptional()
+  @IsString()
+  @MinLength(32)
+  FERRO_SESSION_SECRET?: string;
+
+  @IsOptional()
   @Transform(strictInteger)
   @Max(1_000_000)
   @Min(1)

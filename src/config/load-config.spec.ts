@@ -68,9 +68,30 @@ describe('loadConfig', () => {
     ['FERRO_ALLOWED_ORIGINS', { FERRO_ALLOWED_ORIGINS: 'https://a.example/path' }],
     ['FERRO_ADMIN_USER', { FERRO_ADMIN_USER: 'admin' }],
     ['FERRO_ADMIN_PASSWORD', { FERRO_ADMIN_PASSWORD: 'secret' }],
-    ['FERRO_OIDC_ISSUER', { FERRO_OIDC_ISSUER: 'https://id.example' }],
+    ['FERRO_OIDC_AUDIENCE', { FERRO_OIDC_ISSUER: 'https://id.example' }],
+    ['FERRO_OIDC_ISSUER', { FERRO_OIDC_ISSUER: 'not a url', FERRO_OIDC_AUDIENCE: 'ferro' }],
+    [
+      'FERRO_OIDC_CLIENT_SECRET',
+      { FERRO_OIDC_ISSUER: 'https://id.example', FERRO_OIDC_CLIENT_ID: 'c' },
+    ],
+    ['FERRO_SESSION_SECRET', { FERRO_SESSION_SECRET: 'short' }],
   ])('refuses a bad %s', (name, env) => {
     expect(() => loadConfig(env)).toThrow(name);
+  });
+
+  it('reads OIDC with the issuer exactly as given and the audience defaulting to the client', () => {
+    const config = loadConfig({
+      FERRO_OIDC_ISSUER: 'https://id.example/realms/ferro/',
+      FERRO_OIDC_CLIENT_ID: 'ferro-web',
+      FERRO_OIDC_CLIENT_SECRET: 'shh',
+    });
+
+    expect(config.ferro.oidc).toEqual({
+      issuer: 'https://id.example/realms/ferro/',
+      clientId: 'ferro-web',
+      clientSecret: 'shh',
+      audience: 'ferro-web',
+    });
   });
 
   it('names every bad variable in one error', () => {

@@ -4,6 +4,7 @@ import type { ValidationError } from 'class-validator';
 
 import { withDefaults } from '../ferro-realtime.options.js';
 import type { FerroRealtimeOptions } from '../ferro-realtime.options.js';
+import type { OidcOptions } from '../auth/oidc/oidc.options.js';
 import { FerroEnv } from './ferro-env.js';
 
 /** What the standalone server needs from its environment. */
@@ -51,6 +52,8 @@ function toOptions(env: FerroEnv): FerroRealtimeOptions {
     dataDir: env.FERRO_DATA_DIR,
     storage: env.FERRO_STORAGE,
     simpleAuth,
+    oidc: oidcOf(env),
+    sessionSecret: env.FERRO_SESSION_SECRET,
     wsMaxConnections: env.FERRO_WS_MAX_CONNECTIONS,
     wsBuffer: env.FERRO_WS_BUFFER,
     wsHeartbeatMs: env.FERRO_WS_HEARTBEAT_MS,
@@ -61,6 +64,25 @@ function toOptions(env: FerroEnv): FerroRealtimeOptions {
   });
 }
 
+/**
+ * The issuer is kept exactly as given, trailing slash and all: tokens are
+ * checked against it character for character, as the provider states it.
+ */
+function oidcOf(env: FerroEnv): OidcOptions | undefined {
+  const issuer = env.FERRO_OIDC_ISSUER;
+  const audience = env.FERRO_OIDC_AUDIENCE ?? env.FERRO_OIDC_CLIENT_ID;
+  if (!issuer || !audience) {
+    return undefined;
+  }
+
+  return {
+    issuer,
+    clientId: env.FERRO_OIDC_CLIENT_ID,
+    clientSecret: env.FERRO_OIDC_CLIENT_SECRET,
+    audience,
+  };
+}
+
 function crossFieldProblems(env: FerroEnv): string[] {
   const problems: string[] = [];
   if (Boolean(env.FERRO_ADMIN_USER) !== Boolean(env.FERRO_ADMIN_PASSWORD)) {
@@ -68,9 +90,16 @@ function crossFieldProblems(env: FerroEnv): string[] {
       'FERRO_ADMIN_USER and FERRO_ADMIN_PASSWORD: set both to turn simple auth on, or neither',
     );
   }
-  if (env.FERRO_OIDC_ISSUER) {
-    // Refusing to start beats running with auth silently off.
-    problems.push('FERRO_OIDC_ISSUER: OIDC is not supported by this version yet');
+  if (env.FERRO_OIDC_ISSUER && !env.FERRO_OIDC_AUDIENCE && !env.FERRO_OIDC_CLIENT_ID) {
+    // Refusing to start beats accepting tokens meant for any client.
+    problems.push(
+      'FERRO_OIDC_AUDIENCE: set it, or FERRO_OIDC_CLIENT_ID, when FERRO_OIDC_ISSUER is set',
+    );
+  }
+  if (Boolean(env.FERRO_OIDC_CLIENT_ID) !== Boolean(env.FERRO_OIDC_CLIENT_SECRET)) {
+    problems.push(
+      'FERRO_OIDC_CLIENT_ID and FERRO_OIDC_CLIENT_SECRET: the browser login needs both, or neither',
+    );
   }
   for (const origin of originsOf(env.FERRO_ALLOWED_ORIGINS) ?? []) {
     if (!isOrigin(origin)) {
@@ -96,7 +125,11 @@ function isOrigin(value: string): boolean {
 }
 
 /** Variables whose values never appear in a message or a log. */
-const SECRETS = new Set(['FERRO_ADMIN_PASSWORD', 'FERRO_OIDC_CLIENT_SECRET']);
+const SECRETS = new Set([
+  'FERRO_ADMIN_PASSWORD',
+  'FERRO_OIDC_CLIENT_SECRET',
+  'FERRO_SESSION_SECRET',
+]);
 
 function describe(error: ValidationError, raw: string | undefined): string {
   const reasons = Object.values(error.constraints ?? {}).join('; ');

@@ -10,7 +10,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 
-import { AuthService } from '../auth/auth.service.js';
+import { AUTH_PROVIDERS } from '../auth/auth.providers.js';
 import { FerroEventBus } from '../events/ferro-event-bus.js';
 import { FerroEvent } from '../events/ferro-events.js';
 import { FERRO_OPTIONS, withDefaults } from '../ferro-realtime.options.js';
@@ -27,7 +27,7 @@ async function startApp(
     controllers: FILES_CONTROLLERS,
     providers: [
       { provide: FERRO_OPTIONS, useValue: withDefaults(options) },
-      AuthService,
+      ...AUTH_PROVIDERS,
       FerroEventBus,
       ...FILES_PROVIDERS,
     ],

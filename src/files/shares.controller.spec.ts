@@ -5,7 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 
-import { AuthService } from '../auth/auth.service.js';
+import { AUTH_PROVIDERS } from '../auth/auth.providers.js';
 import { FerroEventBus } from '../events/ferro-event-bus.js';
 import { FERRO_OPTIONS, withDefaults } from '../ferro-realtime.options.js';
 import type { FerroRealtimeOptions } from '../ferro-realtime.options.js';
@@ -20,7 +20,7 @@ async function startApp(options: Partial<FerroRealtimeOptions>): Promise<NestExp
     controllers: FILES_CONTROLLERS,
     providers: [
       { provide: FERRO_OPTIONS, useValue: withDefaults({ storage: 'memory', ...options }) },
-      AuthService,
+      ...AUTH_PROVIDERS,
       FerroEventBus,
       ...FILES_PROVIDERS,
     ],

@@ -51,14 +51,24 @@ export class UpgradeVerifier {
       return refusal(HttpStatus.FORBIDDEN, ErrorCode.Forbidden, 'Origin not allowed');
     }
 
+    let principal: Principal;
     try {
-      setPrincipal(req, await this.principalOf(req));
+      principal = await this.principalOf(req);
     } catch (error) {
       if (error instanceof FerroError) {
         return refusalOf(error);
       }
       throw error;
     }
+
+    if (principal.method === 'session' && !this.sameSiteOrAllowed(req)) {
+      return refusal(
+        HttpStatus.FORBIDDEN,
+        ErrorCode.Forbidden,
+        'A cookie-authenticated WebSocket needs an allowed Origin',
+      );
+    }
+    setPrincipal(req, principal);
 
     if (!this.slots.tryTake(req.socket)) {
       return refusal(
@@ -90,6 +100,29 @@ export class UpgradeVerifier {
       );
     }
     return principal;
+  }
+
+  /**
+   * A browser attaches its session cookie to an upgrade that any page it
+   * visits starts (cross-site WebSocket hijacking), so a cookie alone
+   * proves nothing: the page's Origin must be this server itself or one on
+   * the allow-list. Tickets and headers cannot be attached by a foreign
+   * page, so they need no such check.
+   */
+  private sameSiteOrAllowed(req: IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    if (origin === undefined) {
+      return false;
+    }
+    if (this.allowedOrigins.has(origin)) {
+      return true;
+    }
+
+    try {
+      return new URL(origin).host === req.headers.host;
+    } catch {
+      return false;
+    }
   }
 
   /**

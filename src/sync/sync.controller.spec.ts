@@ -9,7 +9,7 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 
 import { FerroAuthGuard } from '../auth/auth.guard.js';
-import { AuthService } from '../auth/auth.service.js';
+import { AUTH_PROVIDERS } from '../auth/auth.providers.js';
 import { FerroErrorFilter } from '../common/error.filter.js';
 import { FerroEventBus } from '../events/ferro-event-bus.js';
 import { FerroEvent } from '../events/ferro-events.js';
@@ -47,7 +47,7 @@ async function setup({
     providers: [
       SyncService,
       FerroEventBus,
-      AuthService,
+      ...AUTH_PROVIDERS,
       { provide: OpLog, useValue: new MemoryOpLog(maxOps) },
       { provide: FERRO_OPTIONS, useValue: withDefaults(options) },
       { provide: SYNC_STREAM_OPTIONS, useValue: { keepaliveMs } },
