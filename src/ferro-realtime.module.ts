@@ -17,6 +17,8 @@ import { EventsGateway } from './gateway/events.gateway.js';
 import { UpgradeVerifier } from './gateway/upgrade-verifier.js';
 import { WireEncoder } from './gateway/wire-encoder.js';
 import { WsUpgradeController } from './gateway/ws-upgrade.controller.js';
+import { FerroMetrics } from './metrics/ferro-metrics.js';
+import { MetricsController } from './metrics/metrics.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { StorageHealthMonitor } from './health/storage-health.monitor.js';
 import { SyncController } from './sync/sync.controller.js';
@@ -59,6 +61,7 @@ export class FerroRealtimeModule {
         SyncController,
         HealthController,
         WsUpgradeController,
+        MetricsController,
         OidcAuthController,
       ],
       providers: [
@@ -72,6 +75,7 @@ export class FerroRealtimeModule {
         StorageHealthMonitor,
         UpgradeVerifier,
         WireEncoder,
+        FerroMetrics,
         EventsGateway,
       ],
       exports: [
@@ -84,6 +88,7 @@ export class FerroRealtimeModule {
         ShareService,
         SyncService,
         StorageHealthMonitor,
+        FerroMetrics,
       ],
     };
   }

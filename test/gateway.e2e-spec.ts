@@ -3,6 +3,8 @@ import { connect as connectTcp } from 'node:net';
 import request from 'supertest';
 import WebSocket from 'ws';
 
+import { FerroEventBus } from '../src/events/ferro-event-bus.js';
+import { FerroEvent } from '../src/events/ferro-events.js';
 import { startServer } from './support/test-server.js';
 import type { TestServer } from './support/test-server.js';
 import { basicAuth, connect, expectRefused } from './support/ws-client.js';
@@ -292,6 +294,37 @@ describe('heartbeat (C03)', () => {
     expect(dropped.code).toBe(1006);
     expect(healthy.ws.readyState).toBe(WebSocket.OPEN);
     await Promise.all([healthy.close(), fresh.close()]);
+    await server.close();
+  });
+});
+
+describe('a client that stops reading (bounded buffer)', () => {
+  it('is closed with 4000 while a reading client receives every event in order', async () => {
+    const server = await startServer({ wsBuffer: 64 });
+    const bus = server.app.get(FerroEventBus);
+    const reader = await connect(server.wsUrl);
+    const stalled = await connect(server.wsUrl);
+    const raw = (stalled.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    raw.pause();
+    const total = 3_000;
+    const long = 'x'.repeat(4_000);
+
+    for (let i = 1; i <= total; i++) {
+      bus.emit(FerroEvent.FileCreated, { path: `/${long}/${i}`, size: i, owner: 'bench' });
+      if (i % 25 === 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+    const received = await reader.take(total * 2, 20_000);
+    raw.resume();
+
+    const clocks = received.filter((m) => m.type === 'sync_op').map((m) => m.clock);
+    expect(clocks).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(await stalled.closed).toEqual({
+      code: 4000,
+      reason: 'lagging: catch up with /api/sync/delta',
+    });
+    await reader.close();
     await server.close();
   });
 });

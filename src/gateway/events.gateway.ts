@@ -19,6 +19,7 @@ import type { StorageHealthEvent, SyncOp } from '../events/ferro-events.js';
 import { healthEventOf, wireEventsOf } from '../events/wire-events.js';
 import type { WireEvent } from '../events/wire-events.js';
 import { malformedUpgradeRefusal, writeRefusal } from './handshake-refusal.js';
+import { FerroMetrics } from '../metrics/ferro-metrics.js';
 import { UpgradeVerifier } from './upgrade-verifier.js';
 import { WireEncoder } from './wire-encoder.js';
 import {
@@ -32,12 +33,14 @@ import {
 
 /** What the gateway tracks for one connection. */
 interface ClientState {
-  /** Frames handed to `ws` and not yet written to the socket. */
-  pending: number;
+  /**
+   * Messages queued in user space since the socket last had an empty
+   * buffer, i.e. messages the kernel would not take because the client is
+   * not reading. Reset whenever the buffer drains.
+   */
+  queued: number;
   /** Answered the last heartbeat ping (or has not been pinged yet). */
   alive: boolean;
-  /** Bound once per client, so a send allocates no callback. */
-  readonly written: () => void;
 }
 
 /**
@@ -66,6 +69,7 @@ export class EventsGateway
   constructor(
     private readonly verifier: UpgradeVerifier,
     private readonly encoder: WireEncoder,
+    private readonly metrics: FerroMetrics,
     @Inject(FERRO_OPTIONS) options: FerroRealtimeOptions,
   ) {
     this.bufferLimit = options.wsBuffer;
@@ -81,22 +85,26 @@ export class EventsGateway
     // services; `ws` runs it before the upgrade, whichever adapter is in use.
     server.options.verifyClient = this.verifyClient;
     // Without a listener `ws` answers malformed upgrades in text/html.
-    server.on('wsClientError', (error: Error, socket: Duplex) =>
-      writeRefusal(socket, malformedUpgradeRefusal(error)),
-    );
+    server.on('wsClientError', (error: Error, socket: Duplex) => {
+      const refusal = malformedUpgradeRefusal(error);
+      this.metrics.refused(refusal.status);
+      writeRefusal(socket, refusal);
+    });
     this.heartbeat = setInterval(() => this.beat(), this.heartbeatMs).unref();
     this.logger.log(`WebSocket gateway ready at ${WS_PATH}`);
   }
 
   handleConnection(client: WebSocket, req: IncomingMessage): void {
-    const state: ClientState = { pending: 0, alive: true, written: () => state.pending-- };
+    const state: ClientState = { queued: 0, alive: true };
     this.clients.set(client, state);
+    this.metrics.connections.inc();
     client.on('pong', () => (state.alive = true));
     this.logger.debug(`${principalOf(req).name} connected from ${req.socket.remoteAddress}`);
   }
 
   handleDisconnect(client: WebSocket): void {
     this.clients.delete(client);
+    this.metrics.connections.dec();
   }
 
   /**
@@ -165,19 +173,28 @@ export class EventsGateway
       return;
     }
 
+    let delivered = 0;
     for (const [client, state] of this.clients) {
       if (client.readyState !== WebSocket.OPEN) {
         continue;
       }
-      if (state.pending + frames.length > this.bufferLimit) {
+      // A socket the kernel keeps up with never buffers in user space, so
+      // only frames sent while data is still waiting count against the
+      // limit; no per-send callback is needed to know.
+      state.queued = client.bufferedAmount > 0 ? state.queued + frames.length : 0;
+      if (state.queued > this.bufferLimit) {
         this.dropLagging(client);
         continue;
       }
       for (const frame of frames) {
-        state.pending++;
-        client.send(frame, { binary: false }, state.written);
+        client.send(frame, { binary: false });
       }
+      delivered += frames.length;
     }
+    for (const event of events) {
+      this.metrics.eventsBroadcast.inc({ type: event.type });
+    }
+    this.metrics.messagesDelivered.inc(delivered);
   }
 
   /**
@@ -187,6 +204,7 @@ export class EventsGateway
   private dropLagging(client: WebSocket): void {
     this.logger.warn(`closing a client more than ${this.bufferLimit} messages behind`);
     this.clients.delete(client);
+    this.metrics.laggingClosed.inc();
     client.close(CloseCode.Lagging, LAGGING_REASON);
   }
 }

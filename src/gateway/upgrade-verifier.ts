@@ -10,6 +10,7 @@ import { ErrorCode } from '../common/error-codes.js';
 import { FerroError } from '../common/ferro.error.js';
 import { FERRO_OPTIONS } from '../ferro-realtime.options.js';
 import type { FerroRealtimeOptions } from '../ferro-realtime.options.js';
+import { FerroMetrics } from '../metrics/ferro-metrics.js';
 import { ConnectionSlots } from './connection-slots.js';
 import { refusal, refusalOf } from './handshake-refusal.js';
 import type { HandshakeRefusal } from './handshake-refusal.js';
@@ -29,6 +30,7 @@ export class UpgradeVerifier {
   constructor(
     private readonly auth: AuthService,
     private readonly tickets: WsTicketService,
+    private readonly metrics: FerroMetrics,
     @Inject(FERRO_OPTIONS) options: FerroRealtimeOptions,
   ) {
     this.allowedOrigins = new Set(options.allowedOrigins);
@@ -39,6 +41,7 @@ export class UpgradeVerifier {
   async verify(req: IncomingMessage): Promise<HandshakeRefusal | undefined> {
     const answer = await this.check(req);
     if (answer) {
+      this.metrics.refused(answer.status);
       this.logger.warn(
         `refused WebSocket upgrade from ${req.socket.remoteAddress} with ${answer.status}`,
       );
