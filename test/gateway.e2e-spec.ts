@@ -328,3 +328,17 @@ describe('a client that stops reading (bounded buffer)', () => {
     await server.close();
   });
 });
+
+describe('large events', () => {
+  it('delivers an event whose frame needs a 64-bit length intact', async () => {
+    const server = await startServer();
+    const socket = await connect(server.wsUrl);
+    const path = `/${'p'.repeat(70_000)}`;
+
+    server.app.get(FerroEventBus).emit(FerroEvent.FileCreated, { path, size: 1, owner: 'host' });
+
+    expect(await socket.next()).toEqual({ type: 'file_created', path, size: 1, owner: 'host' });
+    await socket.close();
+    await server.close();
+  });
+});

@@ -20,6 +20,7 @@ import { healthEventOf, wireEventsOf } from '../events/wire-events.js';
 import type { WireEvent } from '../events/wire-events.js';
 import { malformedUpgradeRefusal, writeRefusal } from './handshake-refusal.js';
 import { FerroMetrics } from '../metrics/ferro-metrics.js';
+import { textFrames } from './text-frames.js';
 import { UpgradeVerifier } from './upgrade-verifier.js';
 import { WireEncoder } from './wire-encoder.js';
 import {
@@ -48,8 +49,8 @@ interface ClientState {
  *
  * The channel is one-way: the gateway registers no message handlers, and
  * `ws` itself answers pings and close frames. Each op is rendered once as
- * its file event followed by its `sync_op`, encoded once, and the same
- * buffers are written to every open connection.
+ * its file event followed by its `sync_op`, encoded and framed once, and
+ * the same bytes are written to every open connection.
  */
 @WebSocketGateway({
   path: WS_PATH,
@@ -165,31 +166,35 @@ export class EventsGateway
     }
   }
 
+  /**
+   * Validates and serializes each event once, frames them once into one
+   * buffer, and writes that buffer to every open client: one write per
+   * client per op, whatever the number of messages.
+   */
   private broadcast(events: WireEvent[]): void {
-    const frames = events
+    const payloads = events
       .map((event) => this.encoder.encode(event))
-      .filter((frame): frame is Buffer => frame !== undefined);
-    if (frames.length === 0) {
+      .filter((payload): payload is Buffer => payload !== undefined);
+    if (payloads.length === 0) {
       return;
     }
 
+    const wire = textFrames(payloads);
     let delivered = 0;
     for (const [client, state] of this.clients) {
       if (client.readyState !== WebSocket.OPEN) {
         continue;
       }
       // A socket the kernel keeps up with never buffers in user space, so
-      // only frames sent while data is still waiting count against the
+      // only messages sent while data is still waiting count against the
       // limit; no per-send callback is needed to know.
-      state.queued = client.bufferedAmount > 0 ? state.queued + frames.length : 0;
+      state.queued = client.bufferedAmount > 0 ? state.queued + payloads.length : 0;
       if (state.queued > this.bufferLimit) {
         this.dropLagging(client);
         continue;
       }
-      for (const frame of frames) {
-        client.send(frame, { binary: false });
-      }
-      delivered += frames.length;
+      socketOf(client).write(wire);
+      delivered += payloads.length;
     }
     for (const event of events) {
       this.metrics.eventsBroadcast.inc({ type: event.type });
@@ -207,4 +212,15 @@ export class EventsGateway
     this.metrics.laggingClosed.inc();
     client.close(CloseCode.Lagging, LAGGING_REASON);
   }
+}
+
+/**
+ * The TCP socket under a `ws` connection. `ws` has no public way to write
+ * frames built in advance; writing them on its socket is sound here
+ * because permessage-deflate is off, so `ws` writes each of its own frames
+ * (pongs, close) synchronously and nothing of its can be queued between
+ * ours, and because we write only while the connection is OPEN.
+ */
+function socketOf(client: WebSocket): Duplex {
+  return (client as unknown as { _socket: Duplex })._socket;
 }
