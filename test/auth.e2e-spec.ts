@@ -77,3 +77,48 @@ describe('simple auth', () => {
     await request(server.baseUrl).get('/s/unknown-token').expect(404);
   });
 });
+
+describe('cross-site WebSocket hijacking with cached Basic credentials', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startServer({ simpleAuth: { user: USER, password: PASSWORD } });
+  });
+
+  afterAll(() => server.close());
+
+  it('refuses a Basic upgrade from a foreign page, and allows its own page and non-browsers', async () => {
+    const foreign = await expectRefused(server.wsUrl, {
+      headers: { authorization: GOOD },
+      origin: 'https://evil.example',
+    });
+    const ownPage = await connect(server.wsUrl, {
+      headers: { authorization: GOOD },
+      origin: server.baseUrl,
+    });
+    const script = await connect(server.wsUrl, { headers: { authorization: GOOD } });
+
+    expect(foreign.status).toBe(403);
+    await Promise.all([ownPage.close(), script.close()]);
+  });
+
+  it('keeps the server own origin allowed when an allow-list is set', async () => {
+    const listed = await startServer({
+      simpleAuth: { user: USER, password: PASSWORD },
+      allowedOrigins: ['https://app.example'],
+    });
+
+    const own = await connect(listed.wsUrl, {
+      headers: { authorization: GOOD },
+      origin: listed.baseUrl,
+    });
+    const other = await expectRefused(listed.wsUrl, {
+      headers: { authorization: GOOD },
+      origin: 'https://other.example',
+    });
+
+    expect(other.status).toBe(403);
+    await own.close();
+    await listed.close();
+  });
+});

@@ -79,6 +79,14 @@ describe('OIDC bearer tokens', () => {
     );
   });
 
+  it('challenges a bad bearer token for every mode that is on', async () => {
+    const res = await request(server.baseUrl).get('/api/files/').set(bearer('nope')).expect(401);
+
+    expect(res.headers['www-authenticate']).toBe(
+      'Basic realm="Ferro", charset="UTF-8", Bearer realm="Ferro", error="invalid_token"',
+    );
+  });
+
   it('follows a key rotation at the provider without a restart', async () => {
     const before = await provider.mintAccessToken();
     await request(server.baseUrl).get('/api/files/').set(bearer(before)).expect(200);
@@ -107,5 +115,29 @@ describe('OIDC bearer tokens', () => {
     expect(refusal.status).toBe(401);
     expect(refusal.body).toEqual(UNAUTHORIZED);
     expect([http.status, http.body]).toEqual([401, UNAUTHORIZED]);
+  });
+});
+
+describe('OIDC bearer tokens while the provider is down', () => {
+  it('answers 503 at the upgrade and on /api, so clients keep their tokens', async () => {
+    const provider = await startOidcProvider();
+    const token = await provider.mintAccessToken();
+    await provider.close();
+    const server = await startServer({
+      oidc: { issuer: provider.issuer, audience: provider.audience },
+    });
+
+    const refusal = await expectRefused(server.wsUrl, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const http = await request(server.baseUrl)
+      .get('/api/files/')
+      .set('authorization', `Bearer ${token}`);
+
+    expect(refusal.status).toBe(503);
+    expect(refusal.body).toMatchObject({ error_code: 'auth_unavailable' });
+    expect([http.status, http.body.error_code]).toEqual([503, 'auth_unavailable']);
+    expect(http.headers['retry-after']).toBeDefined();
+    await server.close();
   });
 });

@@ -24,7 +24,7 @@ describe('WebSocket tickets', () => {
     expect(body).toEqual({ ticket: expect.stringMatching(/^[\w-]{43}$/), expires_in: 30 });
     expect(replay.status).toBe(401);
     expect(replay.body).toEqual({
-      error: 'Ticket unknown, used or expired',
+      error: 'Authentication required',
       error_code: 'unauthorized',
     });
     await request(server.baseUrl).put('/api/files/t.txt').set('authorization', GOOD).send('t');

@@ -3,6 +3,7 @@ import type { ExecutionContext } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import type { IncomingMessage } from 'node:http';
 
+import { FerroError } from '../common/ferro.error.js';
 import { AuthService } from './auth.service.js';
 import { FERRO_STRATEGY } from './ferro.strategy.js';
 import { setPrincipal } from './principal.js';
@@ -37,7 +38,8 @@ export class FerroAuthGuard extends AuthGuard(FERRO_STRATEGY) {
     if (error || !principal) {
       // The path only: a query may carry a secret (a share password).
       const path = (req.url ?? '').split('?')[0];
-      this.logger.warn(`refused ${req.method} ${path} from ${req.socket.remoteAddress}`);
+      const cause = error instanceof FerroError && error.cause ? `: ${error.cause}` : '';
+      this.logger.warn(`refused ${req.method} ${path} from ${req.socket.remoteAddress}${cause}`);
       throw error ?? this.auth.unauthorized();
     }
 

@@ -74,7 +74,7 @@ export class AuthService implements OnModuleInit {
       case '':
         return this.viaSession(req);
       default:
-        throw this.unauthorized();
+        throw this.unauthorized(`unsupported scheme ${JSON.stringify(scheme.slice(0, 20))}`);
     }
   }
 
@@ -82,7 +82,7 @@ export class AuthService implements OnModuleInit {
   private async viaSession(req: IncomingMessage): Promise<Principal> {
     const principal = this.bearer ? await this.sessions.principalOf(req) : undefined;
     if (!principal) {
-      throw this.unauthorized();
+      throw this.unauthorized('no credentials');
     }
 
     return principal;
@@ -90,10 +90,18 @@ export class AuthService implements OnModuleInit {
 
   private async viaBearer(token: string): Promise<Principal> {
     if (!this.bearer) {
-      throw this.unauthorized();
+      throw this.unauthorized('Bearer token sent but OIDC is off');
     }
 
-    return this.bearer.verify(token);
+    try {
+      return await this.bearer.verify(token);
+    } catch (error) {
+      // Re-issued with every challenge this server offers, not only Bearer.
+      if (error instanceof FerroError && error.status === HttpStatus.UNAUTHORIZED) {
+        throw this.unauthorized(error.cause, 'error="invalid_token"');
+      }
+      throw error;
+    }
   }
 
   private viaBasic(req: IncomingMessage): Principal {
@@ -102,17 +110,24 @@ export class AuthService implements OnModuleInit {
       return { name: credentials.name, method: 'basic' };
     }
 
-    throw this.unauthorized();
+    throw this.unauthorized(credentials ? 'wrong user or password' : 'malformed Basic credentials');
   }
 
-  /** The 401 for this server, with a challenge for each mode that is on. */
-  unauthorized(): FerroError {
+  /**
+   * The 401 for this server, with a challenge for each mode that is on.
+   * `cause` is for the log; the client always gets the same message.
+   */
+  unauthorized(cause?: string, bearerError?: string): FerroError {
+    const challenge = bearerError
+      ? this.challenge.replace(BEARER_CHALLENGE, `${BEARER_CHALLENGE}, ${bearerError}`)
+      : this.challenge;
     return new FerroError(
       HttpStatus.UNAUTHORIZED,
       ErrorCode.Unauthorized,
       'Authentication required',
       {},
-      { 'WWW-Authenticate': this.challenge },
+      challenge ? { 'WWW-Authenticate': challenge } : {},
+      cause,
     );
   }
 

@@ -1,4 +1,4 @@
-import { TICKET_TTL_MS, WsTicketService } from './ws-ticket.service.js';
+import { MAX_TICKETS_PER_PRINCIPAL, TICKET_TTL_MS, WsTicketService } from './ws-ticket.service.js';
 import type { Principal } from './principal.js';
 
 const admin: Principal = { name: 'admin', method: 'basic' };
@@ -44,5 +44,30 @@ describe('WsTicketService', () => {
     const tickets = new Set(Array.from({ length: 100 }, () => sut.issue(admin).ticket));
 
     expect(tickets.size).toBe(100);
+  });
+
+  it('refuses more unused tickets for one principal, without touching anyone else', () => {
+    const alice: Principal = { name: 'alice', method: 'basic' };
+    const theirs = sut.issue(alice).ticket;
+    for (let i = 0; i < MAX_TICKETS_PER_PRINCIPAL; i++) {
+      sut.issue(admin);
+    }
+
+    expect(() => sut.issue(admin)).toThrow(expect.objectContaining({ status: 429 }));
+    expect(sut.redeem(theirs)).toEqual({ name: 'alice', method: 'ticket' });
+  });
+
+  it('lets a principal have tickets again once its old ones expire or are used', () => {
+    const first = sut.issue(admin).ticket;
+    for (let i = 1; i < MAX_TICKETS_PER_PRINCIPAL; i++) {
+      sut.issue(admin);
+    }
+
+    sut.redeem(first);
+    const afterUse = sut.issue(admin);
+    vi.advanceTimersByTime(TICKET_TTL_MS);
+    const afterExpiry = sut.issue(admin);
+
+    expect(afterUse.ticket).not.toBe(afterExpiry.ticket);
   });
 });

@@ -16,6 +16,11 @@ export class FerroError extends Error {
     readonly details: Record<string, unknown> = {},
     /** Response headers that belong to this answer, e.g. `WWW-Authenticate`. */
     readonly headers: Record<string, string> = {},
+    /**
+     * The precise reason, for the log line the edge writes; never sent to
+     * the client, who gets the uniform `message`.
+     */
+    readonly cause?: string,
   ) {
     super(message);
     this.name = 'FerroError';

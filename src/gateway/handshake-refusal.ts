@@ -10,6 +10,8 @@ export interface HandshakeRefusal {
   status: number;
   body: string;
   headers: Record<string, string>;
+  /** Why, for the log only. */
+  cause?: string;
 }
 
 export function refusalOf(error: FerroError): HandshakeRefusal {
@@ -18,6 +20,7 @@ export function refusalOf(error: FerroError): HandshakeRefusal {
     status: error.status,
     body,
     headers: { ...error.headers, 'Content-Type': 'application/json; charset=utf-8' },
+    cause: error.cause,
   };
 }
 

@@ -42,15 +42,16 @@ export class UpgradeVerifier {
     const answer = await this.check(req);
     if (answer) {
       this.metrics.refused(answer.status);
+      const cause = answer.cause ? `: ${answer.cause}` : '';
       this.logger.warn(
-        `refused WebSocket upgrade from ${req.socket.remoteAddress} with ${answer.status}`,
+        `refused WebSocket upgrade from ${req.socket.remoteAddress} with ${answer.status}${cause}`,
       );
     }
     return answer;
   }
 
   private async check(req: IncomingMessage): Promise<HandshakeRefusal | undefined> {
-    if (!this.originAllowed(req.headers.origin)) {
+    if (!this.originAllowed(req)) {
       return refusal(HttpStatus.FORBIDDEN, ErrorCode.Forbidden, 'Origin not allowed');
     }
 
@@ -64,11 +65,11 @@ export class UpgradeVerifier {
       throw error;
     }
 
-    if (principal.method === 'session' && !this.sameSiteOrAllowed(req)) {
+    if (!this.ambientCredentialsAllowed(principal, req)) {
       return refusal(
         HttpStatus.FORBIDDEN,
         ErrorCode.Forbidden,
-        'A cookie-authenticated WebSocket needs an allowed Origin',
+        'A browser-authenticated WebSocket needs this server or an allowed Origin',
       );
     }
     setPrincipal(req, principal);
@@ -96,27 +97,47 @@ export class UpgradeVerifier {
 
     const principal = this.tickets.redeem(ticket);
     if (!principal) {
-      throw new FerroError(
-        HttpStatus.UNAUTHORIZED,
-        ErrorCode.Unauthorized,
-        'Ticket unknown, used or expired',
-      );
+      throw this.auth.unauthorized('ticket unknown, used or expired');
     }
     return principal;
   }
 
   /**
-   * A browser attaches its session cookie to an upgrade that any page it
-   * visits starts (cross-site WebSocket hijacking), so a cookie alone
-   * proves nothing: the page's Origin must be this server itself or one on
-   * the allow-list. Tickets and headers cannot be attached by a foreign
-   * page, so they need no such check.
+   * A browser attaches credentials it holds to an upgrade that any page it
+   * visits starts (cross-site WebSocket hijacking): its session cookie, and
+   * Basic credentials it cached after our `WWW-Authenticate` prompt. Those
+   * prove nothing about the page, so the page's Origin must be this server
+   * or an allowed one. A cookie upgrade without Origin is refused too; a
+   * Basic one without Origin comes from no browser (wscat, a script) and
+   * passes. Bearer tokens and tickets cannot be attached by a foreign page.
    */
-  private sameSiteOrAllowed(req: IncomingMessage): boolean {
+  private ambientCredentialsAllowed(principal: Principal, req: IncomingMessage): boolean {
     const origin = req.headers.origin;
-    if (origin === undefined) {
-      return false;
+    switch (principal.method) {
+      case 'session':
+        return origin !== undefined && this.trusted(origin, req);
+      case 'basic':
+        return origin === undefined || this.trusted(origin, req);
+      default:
+        return true;
     }
+  }
+
+  /**
+   * With an allow-list, a page on another origin may not open the socket
+   * at all. Browsers always send `Origin` on a WebSocket upgrade; a client
+   * without one (wscat, a server-side SDK) is not a cross-site risk.
+   */
+  private originAllowed(req: IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    if (this.allowedOrigins.size === 0 || origin === undefined) {
+      return true;
+    }
+    return this.trusted(origin, req);
+  }
+
+  /** The server's own origin, or one on the allow-list. */
+  private trusted(origin: string, req: IncomingMessage): boolean {
     if (this.allowedOrigins.has(origin)) {
       return true;
     }
@@ -126,18 +147,6 @@ export class UpgradeVerifier {
     } catch {
       return false;
     }
-  }
-
-  /**
-   * Browsers always send `Origin` on a WebSocket upgrade, and they are the
-   * only clients a cross-site page can drive; a client without one (wscat,
-   * a server-side SDK) is not a cross-site risk and is let through.
-   */
-  private originAllowed(origin: string | undefined): boolean {
-    if (this.allowedOrigins.size === 0 || origin === undefined) {
-      return true;
-    }
-    return this.allowedOrigins.has(origin);
   }
 }
 

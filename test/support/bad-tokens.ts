@@ -93,6 +93,21 @@ export const badTokens: {
     token: (p) => p.mintAccessToken({ sub: undefined }),
     cause: /"sub"/,
   },
+  {
+    name: 'that is an ID token (nonce)',
+    token: (p) => p.mintAccessToken({ nonce: 'n-0S6_WzA2Mj' }),
+    cause: /ID token/,
+  },
+  {
+    name: 'that is an ID token (at_hash)',
+    token: (p) => p.mintAccessToken({ at_hash: 'HK6E_P6Dh8Y93mRNtsDB1Q' }),
+    cause: /ID token/,
+  },
+  {
+    name: 'typed as something other than an access token',
+    token: (p) => p.mintAccessToken({}, { typ: 'application/id+jwt' }),
+    cause: /not an access token/,
+  },
   { name: 'that is garbage', token: () => 'not.a-jwt', cause: /ERR_JW[ST]_INVALID/ },
   { name: 'that is empty', token: () => '', cause: /empty token/ },
 ];

@@ -35,6 +35,8 @@ export interface SigningKey {
 export interface MintOptions {
   /** Sign with this key instead of the one the provider publishes now. */
   key?: SigningKey;
+  /** The header's `typ`; `null` leaves it out. @default 'at+jwt' */
+  typ?: string | null;
 }
 
 export interface OidcProviderHarness {
@@ -122,7 +124,7 @@ export async function startOidcProvider(
     audience,
     currentKey: () => current,
     mintAccessToken: (claims = {}, mint = {}) =>
-      signToken(mint.key ?? current, { iss: issuer, aud: audience, ...claims }),
+      signToken(mint.key ?? current, { iss: issuer, aud: audience, ...claims }, mint.typ),
     rotateKeys: async () => {
       current = await createSigningKey();
       await install(current);
@@ -138,7 +140,11 @@ export async function startOidcProvider(
   };
 }
 
-function signToken(key: SigningKey, claims: JWTPayload): Promise<string> {
+function signToken(
+  key: SigningKey,
+  claims: JWTPayload,
+  typ: string | null = 'at+jwt',
+): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const payload: JWTPayload = {
     sub: 'user-1',
@@ -148,6 +154,6 @@ function signToken(key: SigningKey, claims: JWTPayload): Promise<string> {
     ...claims,
   };
   return new SignJWT(payload)
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, ...(typ === null ? {} : { typ }) })
     .sign(key.privateKey);
 }

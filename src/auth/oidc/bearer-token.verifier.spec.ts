@@ -1,5 +1,3 @@
-import type { Mock } from 'vitest';
-
 import { badTokens, nowS } from '../../../test/support/bad-tokens.js';
 import { createSigningKey, startOidcProvider } from '../../../test/support/oidc-provider.js';
 import type { OidcProviderHarness } from '../../../test/support/oidc-provider.js';
@@ -14,34 +12,42 @@ function passJwksCooldown(): void {
   vi.setSystemTime(Date.now() + JWKS_OPTIONS.cooldownDuration + 1_000);
 }
 
-async function expectRefused(attempt: Promise<unknown>): Promise<void> {
+async function rejectionOf(attempt: Promise<unknown>): Promise<FerroError> {
   const error: unknown = await attempt.then(
     () => expect.fail('token was accepted'),
     (reason: unknown) => reason,
   );
   expect(error).toBeInstanceOf(FerroError);
+  return error as FerroError;
+}
+
+async function expectRefused(attempt: Promise<unknown>): Promise<FerroError> {
+  const error = await rejectionOf(attempt);
   expect(error).toMatchObject({
     status: 401,
     code: ErrorCode.Unauthorized,
     message: 'Authentication required',
     headers: { 'WWW-Authenticate': 'Bearer realm="Ferro", error="invalid_token"' },
   });
+  return error;
+}
+
+/** The provider cannot vouch for any token: 503, so clients keep their tokens. */
+async function expectUnavailable(attempt: Promise<unknown>): Promise<FerroError> {
+  const error = await rejectionOf(attempt);
+  expect(error).toMatchObject({ status: 503, code: ErrorCode.AuthUnavailable });
+  return error;
 }
 
 describe(BearerTokenVerifier.name, () => {
   let provider: OidcProviderHarness;
-  let logger: { warn: Mock<(message: string) => void> };
   let sut: BearerTokenVerifier;
 
   const createSut = (options: Partial<OidcOptions> = {}): BearerTokenVerifier =>
-    new BearerTokenVerifier(
-      { issuer: provider.issuer, audience: provider.audience, ...options },
-      logger,
-    );
+    new BearerTokenVerifier({ issuer: provider.issuer, audience: provider.audience, ...options });
 
   beforeEach(async () => {
     provider = await startOidcProvider();
-    logger = { warn: vi.fn<(message: string) => void>() };
     sut = createSut();
   });
 
@@ -56,7 +62,6 @@ describe(BearerTokenVerifier.name, () => {
     const principal = await sut.verify(token);
 
     expect(principal).toEqual({ name: 'alice', method: 'bearer' });
-    expect(logger.warn).not.toHaveBeenCalled();
   });
 
   it('falls back to sub when there is no preferred_username', async () => {
@@ -84,12 +89,40 @@ describe(BearerTokenVerifier.name, () => {
   it.each(badTokens)('refuses a token $name', async ({ token, cause }) => {
     const bad = await token(provider);
 
-    await expectRefused(sut.verify(bad));
+    const error = await expectRefused(sut.verify(bad));
 
-    expect(logger.warn).toHaveBeenCalledOnce();
-    const [message] = logger.warn.mock.calls[0];
-    expect(message).toMatch(cause);
-    if (bad !== '') expect(message).not.toContain(bad);
+    expect(error.cause).toMatch(cause);
+    if (bad !== '') expect(error.cause).not.toContain(bad);
+  });
+
+  it.each([['JWT'], [null]])('accepts an access token typed %s', async (typ) => {
+    const token = await provider.mintAccessToken({}, { typ });
+
+    await expect(sut.verify(token)).resolves.toMatchObject({ method: 'bearer' });
+  });
+
+  it('keeps the last keys working while the provider is down, past their cache age', async () => {
+    const token = await provider.mintAccessToken();
+    await sut.verify(token);
+
+    await provider.close();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + JWKS_OPTIONS.cacheMaxAge + 1_000);
+    const later = await provider.mintAccessToken();
+
+    await expect(sut.verify(later)).resolves.toMatchObject({ name: 'alice' });
+    await expect(sut.verify(later)).resolves.toMatchObject({ name: 'alice' });
+    provider = await startOidcProvider();
+  });
+
+  it('answers 503, not 401, while the provider cannot be reached', async () => {
+    const token = await provider.mintAccessToken();
+    await provider.close();
+
+    const error = await expectUnavailable(sut.verify(token));
+
+    expect(error.headers['Retry-After']).toBeDefined();
+    provider = await startOidcProvider();
   });
 
   it('follows a key rotation without a new verifier', async () => {
@@ -127,7 +160,6 @@ describe(BearerTokenVerifier.name, () => {
     );
     expect(refused).toHaveLength(100);
     expect(provider.jwksRequests() - fetchedBefore).toBe(1);
-    expect(logger.warn).toHaveBeenCalledTimes(100);
   });
 
   it('fetches discovery once, shared by concurrent first calls', async () => {
@@ -143,16 +175,15 @@ describe(BearerTokenVerifier.name, () => {
   it('asks again after a failed discovery only once the retry window passed', async () => {
     sut = createSut({ issuer: `${provider.issuer}/` });
     const token = await provider.mintAccessToken({ iss: `${provider.issuer}/` });
-    await expectRefused(sut.verify(token));
-    await expectRefused(sut.verify(token));
+    await expectUnavailable(sut.verify(token));
+    await expectUnavailable(sut.verify(token));
     expect(provider.discoveryRequests()).toBe(1);
 
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(Date.now() + DISCOVERY_RETRY_MS + 1_000);
-    await expectRefused(sut.verify(token));
+    await expectUnavailable(sut.verify(token));
 
     expect(provider.discoveryRequests()).toBe(2);
-    expect(logger.warn).toHaveBeenCalledTimes(3);
   });
 
   describe('when the discovery issuer has a trailing slash', () => {
@@ -168,17 +199,17 @@ describe(BearerTokenVerifier.name, () => {
 
     it('refuses every token if the configured issuer lacks the slash', async () => {
       const issuer = slashed.issuer.replace(/\/$/, '');
-      sut = new BearerTokenVerifier({ issuer, audience: slashed.audience }, logger);
+      sut = new BearerTokenVerifier({ issuer, audience: slashed.audience });
 
-      await expectRefused(sut.verify(await slashed.mintAccessToken({ iss: issuer })));
-
-      expect(logger.warn).toHaveBeenCalledWith(
-        expect.stringMatching(/discovery issuer .* differs from configured/),
+      const error = await expectUnavailable(
+        sut.verify(await slashed.mintAccessToken({ iss: issuer })),
       );
+
+      expect(error.cause).toMatch(/discovery issuer .* differs from configured/);
     });
 
     it('accepts tokens when configured exactly as the provider states it', async () => {
-      sut = new BearerTokenVerifier({ issuer: slashed.issuer, audience: slashed.audience }, logger);
+      sut = new BearerTokenVerifier({ issuer: slashed.issuer, audience: slashed.audience });
 
       const principal = await sut.verify(await slashed.mintAccessToken());
 
@@ -189,8 +220,10 @@ describe(BearerTokenVerifier.name, () => {
   it('refuses every token if the configured issuer adds a slash', async () => {
     sut = createSut({ issuer: `${provider.issuer}/` });
 
-    await expectRefused(sut.verify(await provider.mintAccessToken({ iss: `${provider.issuer}/` })));
+    const error = await expectUnavailable(
+      sut.verify(await provider.mintAccessToken({ iss: `${provider.issuer}/` })),
+    );
 
-    expect(logger.warn).toHaveBeenCalledWith(expect.stringMatching(/discovery issuer/));
+    expect(error.cause).toMatch(/discovery issuer/);
   });
 });

@@ -1,7 +1,6 @@
-import { HttpStatus, Logger } from '@nestjs/common';
-import type { LoggerService } from '@nestjs/common';
-import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
-import type { JWTPayload, JWTVerifyGetKey } from 'jose';
+import { HttpStatus } from '@nestjs/common';
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify } from 'jose';
+import type { JWTHeaderParameters, JWTPayload, JWTVerifyOptions, RemoteJWKSet } from 'jose';
 
 import { ErrorCode } from '../../common/error-codes.js';
 import { FerroError } from '../../common/ferro.error.js';
@@ -32,8 +31,8 @@ export const CLOCK_TOLERANCE_S = 30;
 /** Upper bound on the discovery request, which the first `verify` awaits. */
 export const DISCOVERY_TIMEOUT_MS = 5_000;
 
-/** After a failed discovery, callers get the same refusal for this long. */
-export const DISCOVERY_RETRY_MS = 30_000;
+/** After a failed discovery, callers get the same 503 for this long. */
+export const DISCOVERY_RETRY_MS = 5_000;
 
 /**
  * JWKS fetching, passed to jose. An unknown `kid` triggers a refetch at
@@ -46,29 +45,44 @@ export const JWKS_OPTIONS = {
   cacheMaxAge: 10 * 60_000,
 } as const;
 
-/** A refusal whose message is the precise cause, for the log only. */
+/** Header `typ` values an access token may carry (RFC 9068 §2.1), or none. */
+const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt', 'jwt']);
+
+/**
+ * Claims only ID tokens carry. An ID token is signed by the same keys and,
+ * when the audience is the client id, names the same `aud`; it proves a
+ * login to the client, not a grant to call this API, so it is refused.
+ */
+const ID_TOKEN_CLAIMS = ['nonce', 'at_hash', 'c_hash', 's_hash'] as const;
+
+/** A token that is not acceptable; the message is the cause, for the log only. */
 class TokenRefusal extends Error {}
+
+/** The provider could not be asked (down, slow, or answering garbage). */
+class ProviderUnavailable extends Error {}
 
 /**
  * Verifies OIDC access tokens sent as `Authorization: Bearer` against the
- * issuer's discovery document and JWKS. Every failure answers with the same
- * 401; the precise cause is logged once at warn, the token never.
+ * issuer's discovery document and JWKS. A bad token is a 401 and an
+ * unreachable provider a 503, so clients do not throw away good tokens
+ * during an outage. The precise cause travels as the error's `cause`, for
+ * the one log line the edge writes; the token itself is never logged.
  */
 export class BearerTokenVerifier {
-  private keys?: Promise<JWTVerifyGetKey>;
+  private remote?: Promise<RemoteJWKSet>;
   private retryDiscoveryAt = 0;
+  /** Until then, the JWKS endpoint is not asked again after a failure. */
+  private jwksFailedUntil = 0;
 
-  constructor(
-    private readonly options: OidcOptions,
-    private readonly logger: Pick<LoggerService, 'warn'> = new Logger(BearerTokenVerifier.name),
-  ) {}
+  constructor(private readonly options: OidcOptions) {}
 
   async verify(token: string): Promise<Principal> {
     try {
       return await this.principalFrom(token);
     } catch (error) {
-      this.logger.warn(`Bearer token refused: ${causeOf(error)}`);
-      throw unauthorized();
+      throw error instanceof ProviderUnavailable || isFetchFailure(error)
+        ? unavailable(causeOf(error))
+        : refused(causeOf(error));
     }
   }
 
@@ -77,36 +91,69 @@ export class BearerTokenVerifier {
       throw new TokenRefusal('empty token');
     }
 
-    const { payload } = await jwtVerify(token, await this.remoteKeys(), {
+    const { payload, protectedHeader } = await this.verifySignature(token);
+    assertAccessToken(protectedHeader, payload);
+    return toPrincipal(payload);
+  }
+
+  /**
+   * Verifies against the provider's keys. While the JWKS endpoint fails,
+   * the keys fetched last keep working and the endpoint is asked again
+   * only after a cooldown, so an outage neither locks every user out nor
+   * turns each request with an unknown `kid` into a fetch.
+   */
+  private async verifySignature(token: string) {
+    const remote = await this.remoteKeys();
+    const cached = remote.jwks();
+    if (cached && Date.now() < this.jwksFailedUntil) {
+      return jwtVerify(token, createLocalJWKSet(cached), this.verifyOptions());
+    }
+
+    try {
+      return await jwtVerify(token, remote, this.verifyOptions());
+    } catch (error) {
+      if (!isFetchFailure(error)) {
+        throw error;
+      }
+
+      this.jwksFailedUntil = Date.now() + JWKS_OPTIONS.cooldownDuration;
+      if (!cached) {
+        throw error;
+      }
+      return jwtVerify(token, createLocalJWKSet(cached), this.verifyOptions());
+    }
+  }
+
+  private verifyOptions(): JWTVerifyOptions {
+    return {
       issuer: this.options.issuer,
       audience: this.options.audience,
       algorithms: [...ALLOWED_ALGORITHMS],
       clockTolerance: CLOCK_TOLERANCE_S,
       requiredClaims: ['exp', 'sub'],
-    });
-    return toPrincipal(payload);
+    };
   }
 
   /**
    * Discovery runs lazily on first use and is cached for the life of this
-   * verifier. A failure is remembered for a while, so an unreachable or
-   * misconfigured provider is not asked again on every request.
+   * verifier. A failure is remembered briefly, so an unreachable provider is
+   * not asked again on every request.
    */
-  private remoteKeys(): Promise<JWTVerifyGetKey> {
+  private remoteKeys(): Promise<RemoteJWKSet> {
     const retryDue = this.retryDiscoveryAt !== 0 && Date.now() >= this.retryDiscoveryAt;
-    if (this.keys && !retryDue) {
-      return this.keys;
+    if (this.remote && !retryDue) {
+      return this.remote;
     }
 
     this.retryDiscoveryAt = 0;
-    this.keys = this.discover().catch((error: unknown) => {
+    this.remote = this.discover().catch((error: unknown) => {
       this.retryDiscoveryAt = Date.now() + DISCOVERY_RETRY_MS;
       throw error;
     });
-    return this.keys;
+    return this.remote;
   }
 
-  private async discover(): Promise<JWTVerifyGetKey> {
+  private async discover(): Promise<RemoteJWKSet> {
     const { issuer } = this.options;
     // OpenID Connect Discovery 1.0, section 4: drop one trailing slash
     // before appending the well-known path; the issuer itself stays exact.
@@ -115,9 +162,11 @@ export class BearerTokenVerifier {
       headers: { accept: 'application/json' },
       redirect: 'error',
       signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS),
+    }).catch((error: unknown) => {
+      throw new ProviderUnavailable(`discovery at ${url} failed: ${causeOf(error)}`);
     });
     if (!response.ok) {
-      throw new TokenRefusal(`discovery at ${url} answered ${response.status}`);
+      throw new ProviderUnavailable(`discovery at ${url} answered ${response.status}`);
     }
 
     const document = (await response.json()) as Record<string, unknown>;
@@ -125,14 +174,26 @@ export class BearerTokenVerifier {
     // `https://idp/` signs tokens with that `iss`, and guessing the other
     // form would accept tokens meant for a different issuer.
     if (document.issuer !== issuer) {
-      throw new TokenRefusal(
+      throw new ProviderUnavailable(
         `discovery issuer ${JSON.stringify(document.issuer)} differs from configured ${JSON.stringify(issuer)}`,
       );
     }
     if (typeof document.jwks_uri !== 'string') {
-      throw new TokenRefusal(`discovery at ${url} has no jwks_uri`);
+      throw new ProviderUnavailable(`discovery at ${url} has no jwks_uri`);
     }
     return createRemoteJWKSet(new URL(document.jwks_uri), JWKS_OPTIONS);
+  }
+}
+
+function assertAccessToken(header: JWTHeaderParameters, payload: JWTPayload): void {
+  const typ = header.typ?.toLowerCase();
+  if (typ !== undefined && !ACCESS_TOKEN_TYPES.has(typ)) {
+    throw new TokenRefusal(`header typ ${JSON.stringify(header.typ)} is not an access token`);
+  }
+
+  const idClaim = ID_TOKEN_CLAIMS.find((claim) => payload[claim] !== undefined);
+  if (idClaim !== undefined || payload.typ === 'ID') {
+    throw new TokenRefusal(`an ID token (claim ${idClaim ?? 'typ'}) is not an access token`);
   }
 }
 
@@ -146,13 +207,42 @@ function toPrincipal(payload: JWTPayload): Principal {
   return { name, method: 'bearer' };
 }
 
-function unauthorized(): FerroError {
+/**
+ * Errors that say the provider could not be reached or answered nonsense,
+ * as opposed to errors that say the token is bad.
+ */
+function isFetchFailure(error: unknown): boolean {
+  if (error instanceof TokenRefusal) {
+    return false;
+  }
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
+    return true;
+  }
+  if (error instanceof errors.JOSEError) {
+    return error.code === 'ERR_JOSE_GENERIC';
+  }
+  return error instanceof ProviderUnavailable || error instanceof TypeError;
+}
+
+function refused(cause: string): FerroError {
   return new FerroError(
     HttpStatus.UNAUTHORIZED,
     ErrorCode.Unauthorized,
     'Authentication required',
     {},
     { 'WWW-Authenticate': 'Bearer realm="Ferro", error="invalid_token"' },
+    cause,
+  );
+}
+
+function unavailable(cause: string): FerroError {
+  return new FerroError(
+    HttpStatus.SERVICE_UNAVAILABLE,
+    ErrorCode.AuthUnavailable,
+    'The identity provider cannot be reached; try again shortly',
+    {},
+    { 'Retry-After': String(Math.ceil(DISCOVERY_RETRY_MS / 1000)) },
+    cause,
   );
 }
 
