@@ -198,39 +198,92 @@ describe('OIDC browser login (C09)', () => {
     expect(await info(victim)).toEqual({ authenticated: false });
   });
 
-  it('completes the latest of two logins started in two tabs, without a 500', async () => {
+  it.each([
+    ['the older tab first', [0, 1]],
+    ['the newer tab first', [1, 0]],
+  ])('completes both of two logins pending in two tabs, %s', async (_case, order) => {
     const browser = new Browser(server);
-    const firstTab = await startLogin(browser);
-    const secondTab = await startLogin(browser);
-    const firstCallback = await browser.untilCallback(firstTab, 'dave');
-    const secondCallback = await browser.untilCallback(secondTab, 'dave');
+    const tabs = [
+      await startLogin(browser, '/api/auth/login?return_to=%2Ftab-0'),
+      await startLogin(browser, '/api/auth/login?return_to=%2Ftab-1'),
+    ];
+    const callbacks = [
+      await browser.untilCallback(tabs[0], 'dave'),
+      await browser.untilCallback(tabs[1], 'dave'),
+    ];
 
-    const second = await browser.request(secondCallback);
-    const first = await browser.request(firstCallback);
+    const first = await browser.request(callbacks[order[0]]);
+    const second = await browser.request(callbacks[order[1]]);
 
+    expect(first.status).toBe(302);
+    expect(first.headers.get('location')).toBe(`/tab-${order[0]}`);
     expect(second.status).toBe(302);
-    await expectLoginFailed(first);
+    expect(second.headers.get('location')).toBe(`/tab-${order[1]}`);
     expect(await info(browser)).toMatchObject({ authenticated: true, user: 'dave' });
   });
 
+  it('leaves the newer tab pending when the older tab is refused; each state works once', async () => {
+    const browser = new Browser(server);
+    const older = await browser.untilCallback(await startLogin(browser), 'gina');
+    const newer = await browser.untilCallback(await startLogin(browser), 'gina');
+    const forged = new URL(older);
+    forged.searchParams.set('code', 'forged');
+
+    const refused = await browser.request(forged.toString());
+    const completed = await browser.request(newer);
+    const olderAfterUse = await browser.request(older);
+    const newerReplayed = await browser.request(newer);
+
+    await expectLoginFailed(refused);
+    expect(completed.status).toBe(302);
+    await expectLoginFailed(olderAfterUse);
+    await expectLoginFailed(newerReplayed);
+    expect(await info(browser)).toMatchObject({ authenticated: true, user: 'gina' });
+  });
+
   it.each([
-    ['no code and no state', ''],
+    ['no query at all', ''],
+    ['an empty error', '?error='],
+    ['a bare error key', '?error'],
+    ['an empty error beside a code and state', '?error=&code=x&state=y'],
     ['a provider error', '?error=server_error&state=x'],
     ['a denied consent', '?error=access_denied&state=x'],
+    ['an empty code', '?code=&state=x'],
+    ['a state but no code', '?state=x'],
+    ['a code but no state', '?code=x'],
+    ['an empty state', '?code=x&state='],
+    ['two codes', '?code=a&code=b&state=x'],
     ['a made-up code and state', '?code=forged&state=forged'],
-  ])('answers 401 JSON at the callback for %s', async (_case, query) => {
-    const browser = new Browser(server);
-    await startLogin(browser);
+  ])(
+    'answers 401 JSON at the callback for %s, leaving a pending login intact',
+    async (_case, query) => {
+      const browser = new Browser(server);
+      const pending = await browser.untilCallback(await startLogin(browser), 'hank');
 
-    const response = await browser.request(`${server.baseUrl}/api/auth/callback${query}`);
+      const bogus = await browser.request(`${server.baseUrl}/api/auth/callback${query}`);
+      const completed = await browser.request(pending);
+
+      await expectLoginFailed(bogus);
+      expect(completed.status).toBe(302);
+      expect(await info(browser)).toMatchObject({ authenticated: true, user: 'hank' });
+    },
+  );
+
+  it('answers 401 JSON at a callback in a browser that never started a login', async () => {
+    const response = await new Browser(server).request(
+      `${server.baseUrl}/api/auth/callback?error=`,
+    );
 
     await expectLoginFailed(response);
+    expect(response.headers.getSetCookie()).toEqual([]);
   });
 
   it.each([
     ['an absolute URL', 'https://evil.example/'],
     ['a scheme-relative URL', '//evil.example/'],
     ['a backslash trick', '/\\evil.example/'],
+    ['a dot segment before a double slash', '/..//evil.example/'],
+    ['an encoded dot segment', '/%2e%2e//evil.example/'],
   ])('ends the login at / when return_to is %s', async (_case, returnTo) => {
     const browser = new Browser(server);
     const authorize = await startLogin(

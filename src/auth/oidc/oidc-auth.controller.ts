@@ -29,14 +29,19 @@ export class OidcAuthController {
     @Res() res: Response,
     @Query('return_to') returnTo?: unknown,
   ): Promise<void> {
-    await this.login.start(req, res, returnTo);
+    const authorizationUrl = await this.login.start(req, returnTo);
+    res.redirect(HttpStatus.FOUND, authorizationUrl);
   }
 
-  /** Where the provider sends the browser back; 302 to `return_to` or 401 JSON. */
+  /**
+   * Where the provider sends the browser back: 302 to `return_to`, or 401
+   * JSON for anything but a complete, valid answer. Never to the provider:
+   * a callback that started a new login would loop.
+   */
   @Get('callback')
   @Header('Cache-Control', 'no-store')
   async callback(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const { principal, returnTo } = await this.login.finish(req, res);
+    const { principal, returnTo } = await this.login.finish(req);
     await this.login.logIn(req, principal);
     res.redirect(HttpStatus.FOUND, returnTo);
   }

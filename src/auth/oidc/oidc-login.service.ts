@@ -1,12 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { Request } from 'express';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
-import type { AuthenticateOptions, Profile } from 'passport';
+import type { Profile } from 'passport';
 import { Strategy } from 'passport-openidconnect';
-import type { VerifyCallback } from 'passport-openidconnect';
+import type { SessionStore, VerifyCallback } from 'passport-openidconnect';
 
 import { ErrorCode } from '../../common/error-codes.js';
 import { FerroError } from '../../common/ferro.error.js';
@@ -15,17 +15,22 @@ import type { FerroRealtimeOptions } from '../../ferro-realtime.options.js';
 import type { Principal } from '../principal.js';
 import { BrowserSessionService } from '../session/browser-session.service.js';
 import { ALLOWED_ALGORITHMS, CLOCK_TOLERANCE_S, JWKS_OPTIONS } from './bearer-token.verifier.js';
+import { LoginStateStore } from './login-state.store.js';
 import type { OidcOptions } from './oidc.options.js';
 import { loadProviderMetadata } from './provider-metadata.loader.js';
 import type { ProviderMetadata } from './provider-metadata.loader.js';
 import { safeReturnTo } from './return-to.js';
 
-const STRATEGY = 'oidc';
-
 /** What the login carries through the provider, inside the session state. */
 interface LoginState {
   returnTo: string;
 }
+
+/** How one run of the strategy on a request ended. */
+type StrategyOutcome =
+  | { kind: 'redirect'; url: string }
+  | { kind: 'success'; user: Principal; state?: Partial<LoginState> }
+  | { kind: 'fail'; reason: string };
 
 type LoginClient = Required<Pick<OidcOptions, 'issuer' | 'clientId' | 'clientSecret'>>;
 
@@ -42,7 +47,8 @@ export class OidcLoginService {
   private readonly logger = new Logger(OidcLoginService.name);
   private readonly client?: LoginClient;
   private readonly publicUrl?: string;
-  private strategy?: Promise<void>;
+  private readonly states = new LoginStateStore();
+  private strategy?: Promise<Strategy>;
 
   constructor(
     private readonly sessions: BrowserSessionService,
@@ -52,43 +58,65 @@ export class OidcLoginService {
     this.publicUrl = options.publicUrl?.replace(/\/+$/, '');
   }
 
-  /** Sends the browser to the provider; `returnTo` survives the trip. */
-  async start(req: Request, res: Response, returnTo: unknown): Promise<void> {
-    await this.ready();
+  /**
+   * The provider's authorization URL for a new login; `returnTo` survives
+   * the trip. This is the only way to the provider: the callback below
+   * treats any wish of the strategy to redirect as a failed login.
+   */
+  async start(req: Request, returnTo: unknown): Promise<string> {
+    const strategy = await this.ready();
     const state: LoginState = { returnTo: safeReturnTo(returnTo) };
-    await this.authenticate(req, res, { state });
+    const outcome = await this.run(strategy, req, { state });
+    if (outcome.kind !== 'redirect') {
+      throw new Error(`login start ended in ${outcome.kind} instead of a redirect`);
+    }
+    return outcome.url;
   }
 
   /**
    * Completes the login at the callback: one principal, or a 401 whatever
-   * went wrong (no state in the session, a state used before or made for
-   * another session, a refused code, a provider error). The precise cause
-   * is logged; the browser never gets a 500 or a redirect back to login.
+   * went wrong (a provider error, no code, no state, a state unknown to
+   * this session or used before, a refused code). The precise cause is
+   * logged; the browser never gets a 500 or a redirect back to login.
    */
-  async finish(req: Request, res: Response): Promise<{ principal: Principal; returnTo: string }> {
-    await this.ready();
-    if (typeof req.query.code !== 'string' && req.query.error === undefined) {
-      // Without a code the strategy would start a new login: a loop.
-      throw loginFailed();
+  async finish(req: Request): Promise<{ principal: Principal; returnTo: string }> {
+    const strategy = await this.ready();
+    const problem = problemWithCallback(req.query);
+    if (problem !== undefined) {
+      throw this.refused(req, problem);
     }
 
-    const outcome = await this.authenticate(req, res, {}).catch((error: unknown) => {
-      this.logger.warn(`login failed from ${req.socket.remoteAddress}: ${messageOf(error)}`);
-      throw loginFailed();
+    const outcome = await this.run(strategy, req, {}).catch((error: unknown) => {
+      throw this.refused(req, messageOf(error));
     });
-    if (!outcome.user) {
-      this.logger.warn(`login refused from ${req.socket.remoteAddress}: ${outcome.reason}`);
-      throw loginFailed();
+    if (outcome.kind === 'redirect') {
+      throw this.refused(req, 'the strategy wanted to start a new login');
+    }
+    if (outcome.kind === 'fail') {
+      throw this.refused(req, outcome.reason);
     }
     return { principal: outcome.user, returnTo: safeReturnTo(outcome.state?.returnTo) };
   }
 
-  /** Starts the logged-in session under a new id, against session fixation. */
-  logIn(req: Request, principal: Principal): Promise<void> {
-    return new Promise((resolve, reject) => {
+  /**
+   * Starts the logged-in session under a new id, against session
+   * fixation. The logins other tabs still have pending move to the new
+   * session, so each of them can complete as well.
+   */
+  async logIn(req: Request, principal: Principal): Promise<void> {
+    const pending = this.states.pendingOf(req);
+    await new Promise<void>((resolve, reject) => {
       req.logIn(principal, { session: true, keepSessionInfo: false }, (error?: unknown) =>
         error ? reject(asError(error)) : resolve(),
       );
+    });
+    if (pending.length === 0) {
+      return;
+    }
+
+    this.states.keep(req, pending);
+    await new Promise<void>((resolve, reject) => {
+      req.session.save((error?: unknown) => (error ? reject(asError(error)) : resolve()));
     });
   }
 
@@ -104,7 +132,7 @@ export class OidcLoginService {
     });
   }
 
-  private ready(): Promise<void> {
+  private ready(): Promise<Strategy> {
     const client = this.client;
     if (!client || !this.sessions.enabled) {
       return Promise.reject(
@@ -124,11 +152,12 @@ export class OidcLoginService {
     return this.strategy;
   }
 
-  private async install(client: LoginClient): Promise<void> {
+  private async install(client: LoginClient): Promise<Strategy> {
     const metadata = await loadProviderMetadata(client.issuer);
     const keys = createRemoteJWKSet(new URL(metadata.jwksUri), JWKS_OPTIONS);
-    this.sessions.passport.use(STRATEGY, this.createStrategy(client, metadata, keys));
+    const strategy = this.createStrategy(client, metadata, keys);
     this.logger.log(`browser login through ${client.issuer} ready`);
+    return strategy;
   }
 
   private createStrategy(
@@ -147,7 +176,9 @@ export class OidcLoginService {
       // Any truthy value: the strategy then makes a fresh nonce per login.
       nonce: 'on',
       skipUserProfile: false,
-      sessionKey: 'ferro.oidc',
+      // Cast: the typings declare `issued` a string, yet the strategy
+      // compares it as a Date (its own store converts it the same way).
+      store: this.states as unknown as SessionStore,
       // Replaced on each request by the URL next to the route it serves.
       callbackURL: '/api/auth/callback',
     };
@@ -171,29 +202,38 @@ export class OidcLoginService {
     return new Strategy(options, verify as never);
   }
 
-  private authenticate(
+  /**
+   * Runs the strategy on `req` the way passport's `authenticate` does (a
+   * fresh object over the strategy with the five outcomes attached), but
+   * hands every outcome back instead of writing to the response, so no
+   * route can end up redirecting where it did not mean to.
+   */
+  private run(
+    strategy: Strategy,
     req: Request,
-    res: Response,
     options: { state?: LoginState },
-  ): Promise<{ user?: Principal; reason?: string; state?: Partial<LoginState> }> {
+  ): Promise<StrategyOutcome> {
     const callbackURL = this.callbackUrlOf(req);
     return new Promise((resolve, reject) => {
-      // A redirect to the provider ends the response without calling back.
-      res.once('finish', () => resolve({}));
-      const handler = this.sessions.passport.authenticate(
-        STRATEGY,
-        { ...options, callbackURL, session: false } as AuthenticateOptions,
-        (
-          error: unknown,
-          user: Principal | false,
-          info?: { message?: string; state?: LoginState },
-        ) =>
-          error
-            ? reject(asError(error))
-            : resolve({ user: user || undefined, reason: info?.message, state: info?.state }),
-      ) as (req: Request, res: Response, next: (error?: unknown) => void) => void;
-      handler(req, res, (error?: unknown) => reject(asError(error)));
+      const attempt = Object.assign(Object.create(strategy) as Strategy, {
+        redirect: (url: string) => resolve({ kind: 'redirect', url }),
+        success: (user: Principal, info?: { state?: Partial<LoginState> }) =>
+          resolve({ kind: 'success', user, state: info?.state }),
+        fail: (challenge?: unknown) => resolve({ kind: 'fail', reason: reasonOf(challenge) }),
+        error: (error: unknown) => reject(asError(error)),
+        pass: () => reject(new Error('the strategy passed on the request')),
+      });
+      try {
+        attempt.authenticate(req, { ...options, callbackURL });
+      } catch (error) {
+        reject(asError(error));
+      }
     });
+  }
+
+  private refused(req: Request, cause: string): FerroError {
+    this.logger.warn(`login refused from ${req.socket.remoteAddress}: ${cause}`);
+    return loginFailed();
   }
 
   /**
@@ -247,6 +287,31 @@ function loginClientOf(oidc: OidcOptions | undefined): LoginClient | undefined {
     return undefined;
   }
   return { issuer: oidc.issuer, clientId: oidc.clientId, clientSecret: oidc.clientSecret };
+}
+
+/**
+ * Why the callback query is not a complete authorization response, if it
+ * is not. Checked before the strategy runs: given no code, it would start
+ * a new login, and an empty `error=` does not count as an error to it.
+ * The code is never logged: it is a credential.
+ */
+function problemWithCallback(query: Request['query']): string | undefined {
+  if (Object.hasOwn(query, 'error')) {
+    return `the provider answered error ${JSON.stringify(query.error).slice(0, 80)}`;
+  }
+  if (typeof query.code !== 'string' || query.code === '') {
+    return 'no code in the callback';
+  }
+  if (typeof query.state !== 'string' || query.state === '') {
+    return 'no state in the callback';
+  }
+  return undefined;
+}
+
+/** The strategy fails with a `{ message }`, a bare status or nothing. */
+function reasonOf(challenge: unknown): string {
+  const message = (challenge as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' && message !== '' ? message : 'refused by the strategy';
 }
 
 function loginFailed(): FerroError {
