@@ -240,6 +240,24 @@ describe('upgrade refusals', () => {
     await Promise.all([...again, open[2]].map((socket) => socket.close()));
   });
 
+  it('does not spend a slot on handshakes abandoned halfway', async () => {
+    server = await startServer({ wsMaxConnections: 2 });
+    const { port } = new URL(server.baseUrl);
+    const halfSent = Array.from({ length: 20 }, () => {
+      const socket = connectTcp(Number(port), '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write('GET /api/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n');
+      return socket;
+    });
+
+    const admitted = await Promise.all([connect(server.wsUrl), connect(server.wsUrl)]);
+    const third = await expectRefused(server.wsUrl);
+
+    expect(third.status).toBe(503);
+    halfSent.forEach((socket) => socket.destroy());
+    await Promise.all(admitted.map((socket) => socket.close()));
+  });
+
   it('does not spend a slot on an upgrade refused for bad credentials', async () => {
     server = await startServer({
       wsMaxConnections: 1,
