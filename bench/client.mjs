@@ -40,6 +40,7 @@ const stats = {
 
 function reset(phase, latencyCapacity = 0) {
   stats.phase = phase;
+  stats.cpu0 = process.cpuUsage();
   stats.count = 0;
   stats.first = 0;
   stats.last = 0;
@@ -280,7 +281,12 @@ process.on('message', async (msg) => {
         const complete = await waitFor(msg.expected, msg.quietMs);
         const lat = stats.latencies.subarray(0, stats.nLat).slice().sort();
         const span = stats.last - stats.first;
+        const cpu = process.cpuUsage(stats.cpu0);
         result = {
+          // CPU the client process used from the reset to now, as a share of
+          // one core over the delivery span: near 100 % means the clients,
+          // not the server, set the pace.
+          clientCpuPct: span > 0 ? ((cpu.user + cpu.system) / 1000 / span) * 100 : NaN,
           complete,
           count: stats.count,
           spanMs: span,

@@ -10,7 +10,8 @@
 //   {"type":"sync_op","clock":<n>,"op_type":"create","path":"/bench/<seq>_<µs>.txt"}
 //
 // The send time (µs since the epoch, performance.timeOrigin + performance.now())
-// is embedded in the path; the clients parse it back for latency.
+// is embedded in the path; the clients parse it back for latency. In the
+// steady phase it is the time the event was due on the schedule.
 //
 // The parent drives it over IPC: {cmd:'mem'} | {cmd:'count'} | {cmd:'steady'} | {cmd:'burst'}.
 
@@ -94,7 +95,8 @@ const variants = {
       connections: () => gateway.connectionCount,
       // A real upload through FileService: the sync log gives it a clock and
       // the gateway broadcasts file_created + sync_op.
-      emit: (seq) => files.put(pathOf(seq, nowMicros()), Readable.from([BODY]), OWNER),
+      emit: (seq, micros = nowMicros()) =>
+        files.put(pathOf(seq, micros), Readable.from([BODY]), OWNER),
       async close() {
         await app.close();
         await rm(dataDir, { recursive: true, force: true });
@@ -114,8 +116,8 @@ const variants = {
       path: '/api/ws',
       connections: () => wss.clients.size,
       // The usual broadcast: serialize each message once, `send` it per client.
-      emit(seq) {
-        const [created, op] = messagesOf(seq, ++clock, nowMicros());
+      emit(seq, micros = nowMicros()) {
+        const [created, op] = messagesOf(seq, ++clock, micros);
         const a = JSON.stringify(created);
         const b = JSON.stringify(op);
         for (const client of wss.clients) {
@@ -143,8 +145,8 @@ const variants = {
       // Encode once: both frames (header + payload) built once per event in
       // one buffer, then ONE socket.write per client (the two messages go out
       // in a single write, i.e. a corked pair), no per-send callback.
-      emit(seq) {
-        const [created, op] = messagesOf(seq, ++clock, nowMicros());
+      emit(seq, micros = nowMicros()) {
+        const [created, op] = messagesOf(seq, ++clock, micros);
         const wire = Buffer.concat([
           textFrame(Buffer.from(JSON.stringify(created))),
           textFrame(Buffer.from(JSON.stringify(op))),
@@ -174,8 +176,8 @@ const variants = {
       path: '/socket.io/?EIO=4&transport=websocket',
       connections: () => io.of('/').sockets.size,
       // Socket.IO's own broadcast, one emit per message.
-      emit(seq) {
-        const [created, op] = messagesOf(seq, ++clock, nowMicros());
+      emit(seq, micros = nowMicros()) {
+        const [created, op] = messagesOf(seq, ++clock, micros);
         io.emit('message', created);
         io.emit('message', op);
       },
@@ -197,14 +199,26 @@ async function steady(server, { rate, seconds, from }) {
   const interval = 1000 / rate;
   const start = performance.now();
   let late = 0;
+  const took = new Float64Array(total); // ms per emit: the whole fan-out of one event
   for (let i = 0; i < total; i++) {
     const due = start + i * interval;
     const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
     else if (wait < -interval) late++;
-    await server.emit(from + i);
+    const t0 = performance.now();
+    // The time this event was due, not when the server got to it: a server
+    // that cannot keep up with the rate shows it as latency.
+    await server.emit(from + i, Math.round((performance.timeOrigin + due) * 1000));
+    took[i] = performance.now() - t0;
   }
-  return { events: total, ms: performance.now() - start, late };
+  took.sort();
+  return {
+    events: total,
+    ms: performance.now() - start,
+    late,
+    emitP50: took[Math.floor(total * 0.5)],
+    emitP99: took[Math.min(total - 1, Math.floor(total * 0.99))],
+  };
 }
 
 async function burst(server, { events, from }) {
@@ -244,9 +258,6 @@ process.on('message', async (msg) => {
       case 'burst':
         result = await burst(server, msg);
         break;
-      case 'cpu-since':
-        result = process.cpuUsage();
-        break;
       case 'close':
         await Promise.race([server.close(), sleep(3000)]);
         result = {};
@@ -254,7 +265,9 @@ process.on('message', async (msg) => {
       default:
         throw new Error(`unknown command ${msg.cmd}`);
     }
-    process.send({ id: msg.id, ok: true, result });
+    // After 'close', exit on our own (rather than be killed) so that
+    // --cpu-prof (BENCH_SERVER_NODE_ARGS) can write its profile.
+    process.send({ id: msg.id, ok: true, result }, () => msg.cmd === 'close' && process.exit(0));
   } catch (error) {
     process.send({ id: msg.id, ok: false, error: String(error?.stack ?? error) });
   }

@@ -66,6 +66,7 @@ export class EventsGateway
   private readonly bufferLimit: number;
   private readonly heartbeatMs: number;
   private heartbeat?: NodeJS.Timeout;
+  private readonly onPong: (this: WebSocket) => void;
 
   constructor(
     private readonly verifier: UpgradeVerifier,
@@ -75,6 +76,15 @@ export class EventsGateway
   ) {
     this.bufferLimit = options.wsBuffer;
     this.heartbeatMs = options.wsHeartbeatMs;
+    const clients = this.clients;
+    // One handler shared by every client (`ws` calls it with the client as
+    // `this`) rather than a closure per connection.
+    this.onPong = function (this: WebSocket) {
+      const state = clients.get(this);
+      if (state) {
+        state.alive = true;
+      }
+    };
   }
 
   get connectionCount(): number {
@@ -99,7 +109,7 @@ export class EventsGateway
     const state: ClientState = { queued: 0, alive: true };
     this.clients.set(client, state);
     this.metrics.connections.inc();
-    client.on('pong', () => (state.alive = true));
+    client.on('pong', this.onPong);
     this.logger.debug(`${principalOf(req).name} connected from ${req.socket.remoteAddress}`);
   }
 
