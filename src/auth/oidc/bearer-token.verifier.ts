@@ -6,6 +6,7 @@ import { ErrorCode } from '../../common/error-codes.js';
 import { FerroError } from '../../common/ferro.error.js';
 import type { Principal } from '../principal.js';
 import type { OidcOptions } from './oidc.options.js';
+import { loadProviderMetadata } from './provider-metadata.loader.js';
 
 /**
  * Asymmetric algorithms only. Listing them closes the two classic holes:
@@ -27,9 +28,6 @@ export const ALLOWED_ALGORITHMS = [
 
 /** Seconds of clock skew tolerated on `exp`, `nbf` and `iat`. */
 export const CLOCK_TOLERANCE_S = 30;
-
-/** Upper bound on the discovery request, which the first `verify` awaits. */
-export const DISCOVERY_TIMEOUT_MS = 5_000;
 
 /** After a failed discovery, callers get the same 503 for this long. */
 export const DISCOVERY_RETRY_MS = 5_000;
@@ -154,34 +152,10 @@ export class BearerTokenVerifier {
   }
 
   private async discover(): Promise<RemoteJWKSet> {
-    const { issuer } = this.options;
-    // OpenID Connect Discovery 1.0, section 4: drop one trailing slash
-    // before appending the well-known path; the issuer itself stays exact.
-    const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-    const response = await fetch(url, {
-      headers: { accept: 'application/json' },
-      redirect: 'error',
-      signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS),
-    }).catch((error: unknown) => {
-      throw new ProviderUnavailable(`discovery at ${url} failed: ${causeOf(error)}`);
+    const metadata = await loadProviderMetadata(this.options.issuer).catch((error: unknown) => {
+      throw new ProviderUnavailable(causeOf(error));
     });
-    if (!response.ok) {
-      throw new ProviderUnavailable(`discovery at ${url} answered ${response.status}`);
-    }
-
-    const document = (await response.json()) as Record<string, unknown>;
-    // Compared exactly, trailing slash included: a provider that states
-    // `https://idp/` signs tokens with that `iss`, and guessing the other
-    // form would accept tokens meant for a different issuer.
-    if (document.issuer !== issuer) {
-      throw new ProviderUnavailable(
-        `discovery issuer ${JSON.stringify(document.issuer)} differs from configured ${JSON.stringify(issuer)}`,
-      );
-    }
-    if (typeof document.jwks_uri !== 'string') {
-      throw new ProviderUnavailable(`discovery at ${url} has no jwks_uri`);
-    }
-    return createRemoteJWKSet(new URL(document.jwks_uri), JWKS_OPTIONS);
+    return createRemoteJWKSet(new URL(metadata.jwksUri), JWKS_OPTIONS);
   }
 }
 

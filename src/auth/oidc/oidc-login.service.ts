@@ -167,9 +167,9 @@ export class OidcLoginService {
   ): Strategy {
     const options = {
       issuer: metadata.issuer,
-      authorizationURL: metadata.authorizationEndpoint,
-      tokenURL: metadata.tokenEndpoint,
-      userInfoURL: metadata.userinfoEndpoint,
+      authorizationURL: loginEndpoint(metadata.authorizationEndpoint, 'authorization_endpoint'),
+      tokenURL: loginEndpoint(metadata.tokenEndpoint, 'token_endpoint'),
+      userInfoURL: loginEndpoint(metadata.userinfoEndpoint, 'userinfo_endpoint'),
       clientID: client.clientId,
       clientSecret: client.clientSecret,
       scope: 'profile',
@@ -324,4 +324,12 @@ function messageOf(error: unknown): string {
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** An endpoint the browser login cannot do without; bearer tokens need none of them. */
+function loginEndpoint(value: string | undefined, field: string): string {
+  if (value === undefined) {
+    throw new Error(`the provider's discovery document has no ${field}, which the login needs`);
+  }
+  return value;
 }

@@ -1,12 +1,17 @@
-import { DISCOVERY_TIMEOUT_MS } from './bearer-token.verifier.js';
+/** Upper bound on the discovery request, which the first login or token check awaits. */
+export const DISCOVERY_TIMEOUT_MS = 5_000;
 
-/** The endpoints of a provider that the browser login needs. */
+/**
+ * What this server uses of a provider's discovery document. Only `jwksUri`
+ * is needed to check bearer tokens; the browser login needs the rest, so a
+ * provider without them still serves the bearer path.
+ */
 export interface ProviderMetadata {
   issuer: string;
-  authorizationEndpoint: string;
-  tokenEndpoint: string;
-  userinfoEndpoint: string;
   jwksUri: string;
+  authorizationEndpoint?: string;
+  tokenEndpoint?: string;
+  userinfoEndpoint?: string;
 }
 
 /**
@@ -19,6 +24,7 @@ export async function loadProviderMetadata(issuer: string): Promise<ProviderMeta
   const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
   const response = await fetch(url, {
     headers: { accept: 'application/json' },
+    redirect: 'error',
     signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS),
   });
   if (!response.ok) {
@@ -33,17 +39,32 @@ export async function loadProviderMetadata(issuer: string): Promise<ProviderMeta
   }
   return {
     issuer,
-    authorizationEndpoint: endpoint(document, 'authorization_endpoint', url),
-    tokenEndpoint: endpoint(document, 'token_endpoint', url),
-    userinfoEndpoint: endpoint(document, 'userinfo_endpoint', url),
     jwksUri: endpoint(document, 'jwks_uri', url),
+    authorizationEndpoint: optionalEndpoint(document, 'authorization_endpoint', url),
+    tokenEndpoint: optionalEndpoint(document, 'token_endpoint', url),
+    userinfoEndpoint: optionalEndpoint(document, 'userinfo_endpoint', url),
   };
 }
 
 function endpoint(document: Record<string, unknown>, field: string, url: string): string {
+  const value = optionalEndpoint(document, field, url);
+  if (value === undefined) {
+    throw new Error(`discovery at ${url} has no ${field}`);
+  }
+  return value;
+}
+
+function optionalEndpoint(
+  document: Record<string, unknown>,
+  field: string,
+  url: string,
+): string | undefined {
   const value = document[field];
+  if (value === undefined) {
+    return undefined;
+  }
   if (typeof value !== 'string' || !URL.canParse(value)) {
-    throw new Error(`discovery at ${url} has no usable ${field}`);
+    throw new Error(`discovery at ${url} has an unusable ${field}`);
   }
   return value;
 }
