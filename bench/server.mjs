@@ -105,11 +105,7 @@ const variants = {
   },
 
   async plain() {
-    const { WebSocketServer, WebSocket } = await import('ws');
-    const http = createServer();
-    const wss = new WebSocketServer({ server: http, path: '/api/ws', perMessageDeflate: false });
-    wss.on('connection', (ws) => ws.on('error', () => {}));
-    await new Promise((r) => http.listen(0, '127.0.0.1', r));
+    const { http, wss, WebSocket } = await startWsServer();
     let clock = 0;
     return {
       port: http.address().port,
@@ -127,16 +123,12 @@ const variants = {
           }
         }
       },
-      close: () => new Promise((r) => (wss.clients.forEach((c) => c.terminate()), http.close(r))),
+      close: () => closeWsServer(http, wss),
     };
   },
 
   async tuned() {
-    const { WebSocketServer, WebSocket } = await import('ws');
-    const http = createServer();
-    const wss = new WebSocketServer({ server: http, path: '/api/ws', perMessageDeflate: false });
-    wss.on('connection', (ws) => ws.on('error', () => {}));
-    await new Promise((r) => http.listen(0, '127.0.0.1', r));
+    const { http, wss, WebSocket } = await startWsServer();
     let clock = 0;
     return {
       port: http.address().port,
@@ -157,7 +149,7 @@ const variants = {
           }
         }
       },
-      close: () => new Promise((r) => (wss.clients.forEach((c) => c.terminate()), http.close(r))),
+      close: () => closeWsServer(http, wss),
     };
   },
 
@@ -274,3 +266,20 @@ process.on('message', async (msg) => {
 });
 
 process.send({ ready: true, port: server.port, path: server.path, pid: process.pid });
+
+/** A bare `ws` server on /api/ws, as the two plain variants share it. */
+async function startWsServer() {
+  const { WebSocketServer, WebSocket } = await import('ws');
+  const http = createServer();
+  const wss = new WebSocketServer({ server: http, path: '/api/ws', perMessageDeflate: false });
+  wss.on('connection', (ws) => ws.on('error', () => {}));
+  await new Promise((r) => http.listen(0, '127.0.0.1', r));
+  return { http, wss, WebSocket };
+}
+
+function closeWsServer(http, wss) {
+  for (const client of wss.clients) {
+    client.terminate();
+  }
+  return new Promise((r) => http.close(r));
+}

@@ -4,6 +4,7 @@ import { AuthGuard } from '@nestjs/passport';
 import type { IncomingMessage } from 'node:http';
 
 import { FerroError } from '../common/ferro.error.js';
+import { pathOf } from '../common/request-target.js';
 import { AuthService } from './auth.service.js';
 import { FERRO_STRATEGY } from './ferro.strategy.js';
 import { setPrincipal } from './principal.js';
@@ -37,7 +38,7 @@ export class FerroAuthGuard extends AuthGuard(FERRO_STRATEGY) {
     const req = context.switchToHttp().getRequest<IncomingMessage>();
     if (error || !principal) {
       // The path only: a query may carry a secret (a share password).
-      const path = (req.url ?? '').split('?')[0];
+      const path = pathOf(req.url);
       const cause = error instanceof FerroError && error.cause ? `: ${error.cause}` : '';
       this.logger.warn(`refused ${req.method} ${path} from ${req.socket.remoteAddress}${cause}`);
       throw error ?? this.auth.unauthorized();

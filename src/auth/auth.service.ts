@@ -80,7 +80,7 @@ export class AuthService implements OnModuleInit {
 
   /** A browser that logged in through OIDC carries only its session cookie. */
   private async viaSession(req: IncomingMessage): Promise<Principal> {
-    const principal = this.bearer ? await this.sessions.principalOf(req) : undefined;
+    const principal = this.sessions.enabled ? await this.sessions.principalOf(req) : undefined;
     if (!principal) {
       throw this.unauthorized('no credentials');
     }

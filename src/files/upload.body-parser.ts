@@ -3,8 +3,7 @@ import type { Readable } from 'node:stream';
 
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
-// An absolute-form request target (`PUT http://host/path`) still routes by its path.
-const SCHEME_AND_AUTHORITY = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
+import { pathOf } from '../common/request-target.js';
 
 /**
  * True for a `PUT` to the file routes: its body is file content that the
@@ -73,12 +72,8 @@ function uploadMatcher(globalPrefix: string): (req: IncomingMessage) => boolean 
     .map((segment) => `/${escapeRegExp(segment)}`)
     .join('');
   // Express matches routes case-insensitively by default, so this does too.
-  const route = new RegExp(`^${prefix}/api/files(?:[/?#]|$)`, 'i');
-  return (req) => req.method === 'PUT' && route.test(pathOf(req));
-}
-
-function pathOf(req: IncomingMessage): string {
-  return (req.url ?? '').replace(SCHEME_AND_AUTHORITY, '');
+  const route = new RegExp(`^${prefix}/api/files(?:/|$)`, 'i');
+  return (req) => req.method === 'PUT' && route.test(pathOf(req.url));
 }
 
 function escapeRegExp(text: string): string {

@@ -87,10 +87,6 @@ export class EventsGateway
     };
   }
 
-  get connectionCount(): number {
-    return this.clients.size;
-  }
-
   afterInit(server: WebSocketServer): void {
     // Set here rather than in the decorator so the check can use injected
     // services; `ws` runs it before the upgrade, whichever adapter is in use.

@@ -8,6 +8,7 @@ import type { Observable } from 'rxjs';
 import type { WebSocket, WebSocketServer } from 'ws';
 
 import { ErrorCode } from '../common/error-codes.js';
+import { pathOf } from '../common/request-target.js';
 import { refusal, writeRefusal } from './handshake-refusal.js';
 
 type UpgradeListener = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -88,17 +89,4 @@ export class FerroWsAdapter extends WsAdapter {
 
     server.handleUpgrade(req, socket, head, (ws) => server.emit('connection', ws, req));
   }
-}
-
-/** An absolute-form request target (`GET http://host/api/ws`) routes by its path. */
-const SCHEME_AND_AUTHORITY = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
-
-/**
- * The path part of a request target, compared as sent: no decoding and no
- * case folding, so `/API/WS` or `/api/ws/` never reach the gateway.
- */
-function pathOf(url = ''): string {
-  const target = url.replace(SCHEME_AND_AUTHORITY, '');
-  const query = target.indexOf('?');
-  return query === -1 ? target : target.slice(0, query);
 }

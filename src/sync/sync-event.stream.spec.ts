@@ -8,6 +8,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 
 import { FerroEventBus } from '../events/ferro-event-bus.js';
 import { MemoryOpLog } from './op-log.js';
+import { collect, waitForText } from '../../test/support/stream-text.js';
 import { SyncEventStream } from './sync-event.stream.js';
 import type { SyncStreamOptions } from './sync-event.stream.js';
 import { SyncService } from './sync.service.js';
@@ -262,19 +263,6 @@ describe('SyncEventStream over HTTP', () => {
     const req = request({ port, host: '127.0.0.1', path: '/', headers });
     req.end();
     return once(req, 'response').then(([res]) => res as IncomingMessage);
-  }
-
-  /** Everything the client has read so far, as it keeps arriving. */
-  function collect(res: IncomingMessage): () => string {
-    let text = '';
-    res.setEncoding('utf8');
-    res.on('data', (chunk: string) => (text += chunk));
-    return () => text;
-  }
-
-  async function waitForText(read: () => string, pattern: RegExp): Promise<string> {
-    await vi.waitFor(() => expect(read()).toMatch(pattern), { timeout: 2000 });
-    return read();
   }
 
   it('answers with uncompressed event-stream headers even when gzip is accepted', async () => {

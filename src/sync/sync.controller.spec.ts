@@ -16,6 +16,7 @@ import { FerroEvent } from '../events/ferro-events.js';
 import { FERRO_OPTIONS, withDefaults } from '../ferro-realtime.options.js';
 import type { FerroRealtimeOptions } from '../ferro-realtime.options.js';
 import { MemoryOpLog, OpLog } from './op-log.js';
+import { collect, waitForText } from '../../test/support/stream-text.js';
 import { SYNC_STREAM_OPTIONS } from './sync-event.stream.js';
 import { SyncController } from './sync.controller.js';
 import { SyncService } from './sync.service.js';
@@ -76,19 +77,6 @@ function openStream(app: INestApplication, path: string, headers: Record<string,
   req.on('error', () => undefined);
   req.end();
   return req;
-}
-
-/** Everything the client has read so far, as it keeps arriving. */
-function collect(res: IncomingMessage): () => string {
-  let text = '';
-  res.setEncoding('utf8');
-  res.on('data', (chunk: string) => (text += chunk));
-  return () => text;
-}
-
-async function waitForText(read: () => string, pattern: RegExp): Promise<string> {
-  await vi.waitFor(() => expect(read()).toMatch(pattern), { timeout: 2000 });
-  return read();
 }
 
 function idsIn(text: string): number[] {
