@@ -73,7 +73,7 @@ describe('upgrade routing (C01)', () => {
 
   afterAll(() => server.close());
 
-  it.each(['/api/ws', '/api/ws?since=5'])('upgrades %s', async (path) => {
+  it.each(['/api/ws', '/api/ws?since=0'])('upgrades %s', async (path) => {
     const socket = await connect(`${server.baseUrl.replace('http', 'ws')}${path}`);
 
     expect(socket.ws.readyState).toBe(WebSocket.OPEN);
@@ -356,6 +356,158 @@ describe('large events', () => {
     server.app.get(FerroEventBus).emit(FerroEvent.FileCreated, { path, size: 1, owner: 'host' });
 
     expect(await socket.next()).toEqual({ type: 'file_created', path, size: 1, owner: 'host' });
+    await socket.close();
+    await server.close();
+  });
+});
+
+describe('resume with ?since', () => {
+  type Message = Record<string, unknown>;
+
+  function record(server: TestServer, count: number, from = 1, pad = ''): void {
+    const bus = server.app.get(FerroEventBus);
+    for (let i = from; i < from + count; i++) {
+      bus.emit(FerroEvent.FileCreated, { path: `/r${pad}/${i}`, size: i, owner: 'host' });
+    }
+  }
+
+  /** Each op is its file event followed by its sync_op, and the clocks run 1..n. */
+  function expectOpsInOrder(messages: Message[], first: number, last: number): void {
+    const clocks: unknown[] = [];
+    for (let i = 0; i < messages.length; i += 2) {
+      const [event, op] = [messages[i], messages[i + 1]];
+      expect(op.type).toBe('sync_op');
+      expect(event).toMatchObject({ type: 'file_created', path: op.path });
+      clocks.push(op.clock);
+    }
+    expect(clocks).toEqual(Array.from({ length: last - first + 1 }, (_, i) => first + i));
+  }
+
+  it('sends the ops after the cursor in order, then live ones', async () => {
+    const server = await startServer({ storage: 'memory' });
+    record(server, 5);
+
+    const socket = await connect(`${server.wsUrl}?since=2`);
+    const replayed = await socket.take<Message>(6);
+    record(server, 1, 6);
+    const live = await socket.take<Message>(2);
+
+    expectOpsInOrder([...replayed, ...live], 3, 6);
+    await socket.expectSilence(100);
+    await socket.close();
+    await server.close();
+  });
+
+  it('misses nothing and repeats nothing when ops arrive during a long replay', async () => {
+    const server = await startServer({ storage: 'memory' });
+    const pad = 'p'.repeat(1_000);
+    const backlog = 2_000;
+    const during = 500;
+    record(server, backlog, 1, pad);
+
+    const socket = await connect(`${server.wsUrl}?since=0`);
+    for (let i = backlog + 1; i <= backlog + during; i += 10) {
+      record(server, 10, i, pad);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const messages = await socket.take<Message>((backlog + during) * 2, 20_000);
+
+    expectOpsInOrder(messages, 1, backlog + during);
+    await socket.expectSilence(100);
+    await socket.close();
+    await server.close();
+  });
+
+  it('closes with 4000 a client whose missed ops leave the log while it reads', async () => {
+    const server = await startServer({ storage: 'memory', syncMaxOps: 300 });
+    const pad = 'q'.repeat(20_000);
+    record(server, 300, 1, pad);
+
+    const socket = await connect(`${server.wsUrl}?since=0`);
+    const raw = (socket.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    raw.pause();
+    record(server, 300, 301, pad);
+    raw.resume();
+
+    expect(await socket.closed).toEqual({
+      code: 4000,
+      reason: 'lagging: catch up with /api/sync/delta',
+    });
+    await server.close();
+  });
+
+  it.each([
+    ['since=abc', 400, 'invalid_cursor'],
+    ['since=-1', 400, 'invalid_cursor'],
+    ['since=1&since=2', 400, 'invalid_cursor'],
+    ['since=1&epoch=nope', 400, 'invalid_cursor'],
+    ['since=4', 410, 'cursor_unknown'],
+    ['since=1&epoch=00000000-0000-4000-8000-000000000000', 410, 'cursor_unknown'],
+  ])('refuses ?%s with %i %s before the upgrade', async (query, status, code) => {
+    const server = await startServer({ storage: 'memory' });
+    record(server, 3);
+
+    const refused = await expectRefused(`${server.wsUrl}?${query}`);
+
+    expect(refused.status).toBe(status);
+    expect(refused.body).toMatchObject({ error_code: code });
+    await server.close();
+  });
+
+  it('refuses a cursor older than the log keeps with 410 and the oldest clock', async () => {
+    const server = await startServer({ storage: 'memory', syncMaxOps: 5 });
+    record(server, 10);
+
+    const refused = await expectRefused(`${server.wsUrl}?since=2`);
+
+    expect(refused.status).toBe(410);
+    expect(refused.body).toMatchObject({
+      error_code: 'cursor_expired',
+      oldest_clock: 6,
+      current_clock: 10,
+    });
+    await server.close();
+  });
+
+  it('accepts the epoch of its own log', async () => {
+    const server = await startServer({ storage: 'memory' });
+    record(server, 2);
+    const { body } = await request(server.app.getHttpServer()).get('/api/sync/delta').expect(200);
+
+    const socket = await connect(`${server.wsUrl}?since=1&epoch=${body.epoch}`);
+
+    expectOpsInOrder(await socket.take<Message>(2), 2, 2);
+    await socket.close();
+    await server.close();
+  });
+});
+
+describe('writes per turn of the event loop', () => {
+  it('sends the ops recorded in one turn to a client in a single write', async () => {
+    const server = await startServer({ storage: 'memory' });
+    const writes: Buffer[] = [];
+    server.app
+      .getHttpServer()
+      .prependListener('upgrade', (_req, socket: import('node:net').Socket) => {
+        const write = socket.write.bind(socket) as (chunk: Buffer) => boolean;
+        socket.write = ((chunk: Buffer, ...rest: unknown[]) => {
+          writes.push(Buffer.from(chunk));
+          return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+        }) as typeof socket.write;
+      });
+    const socket = await connect(server.wsUrl);
+    const afterHandshake = writes.length;
+    const bus = server.app.get(FerroEventBus);
+
+    for (let i = 1; i <= 10; i++) {
+      bus.emit(FerroEvent.FileCreated, { path: `/turn/${i}`, size: i, owner: 'host' });
+    }
+    const messages = await socket.take(20);
+
+    expect(messages.filter((m) => m.type === 'sync_op').map((m) => m.clock)).toEqual(
+      Array.from({ length: 10 }, (_, i) => i + 1),
+    );
+    expect(writes.length - afterHandshake).toBe(1);
     await socket.close();
     await server.close();
   });

@@ -12,6 +12,7 @@ import { WebSocket } from 'ws';
 import type { VerifyClientCallbackAsync, WebSocketServer } from 'ws';
 
 import { principalOf } from '../auth/principal.js';
+import { FerroError } from '../common/ferro.error.js';
 import { FERRO_OPTIONS } from '../ferro-realtime.options.js';
 import type { FerroRealtimeOptions } from '../ferro-realtime.options.js';
 import { FerroEvent } from '../events/ferro-events.js';
@@ -20,6 +21,8 @@ import { healthEventOf, wireEventsOf } from '../events/wire-events.js';
 import type { WireEvent } from '../events/wire-events.js';
 import { malformedUpgradeRefusal, writeRefusal } from './handshake-refusal.js';
 import { FerroMetrics } from '../metrics/ferro-metrics.js';
+import { SyncService } from '../sync/sync.service.js';
+import { resumeCursorOf } from './resume-cursor.js';
 import { textFrames } from './text-frames.js';
 import { UpgradeVerifier } from './upgrade-verifier.js';
 import { WireEncoder } from './wire-encoder.js';
@@ -42,15 +45,32 @@ interface ClientState {
   queued: number;
   /** Answered the last heartbeat ping (or has not been pinged yet). */
   alive: boolean;
+  /**
+   * False while the client is being sent the ops it missed (`?since=N`);
+   * broadcasts skip it until the replay has caught up with the log.
+   */
+  live: boolean;
 }
+
+/** Ops read from the log per replay step. */
+const REPLAY_PAGE = 256;
+
+/**
+ * Bytes a replay may leave in a socket's user-space buffer before it waits
+ * for `drain`: a client resuming from far back is fed as fast as it reads,
+ * never buffered whole.
+ */
+const REPLAY_HIGH_WATER = 256 * 1024;
 
 /**
  * Pushes file events to every connected client at `/api/ws`.
  *
  * The channel is one-way: the gateway registers no message handlers, and
  * `ws` itself answers pings and close frames. Each op is rendered once as
- * its file event followed by its `sync_op`, encoded and framed once, and
- * the same bytes are written to every open connection.
+ * its file event followed by its `sync_op`, encoded and framed once. The
+ * frames of every op recorded in the same turn of the event loop are
+ * written to each client together, so a busy server costs one write per
+ * client per turn rather than one per op.
  */
 @WebSocketGateway({
   path: WS_PATH,
@@ -67,9 +87,14 @@ export class EventsGateway
   private readonly heartbeatMs: number;
   private heartbeat?: NodeJS.Timeout;
   private readonly onPong: (this: WebSocket) => void;
+  /** Frames of this turn's events, not yet written. */
+  private pending: Buffer[] = [];
+  private pendingMessages = 0;
+  private flushScheduled?: NodeJS.Immediate;
 
   constructor(
     private readonly verifier: UpgradeVerifier,
+    private readonly sync: SyncService,
     private readonly encoder: WireEncoder,
     private readonly metrics: FerroMetrics,
     @Inject(FERRO_OPTIONS) options: FerroRealtimeOptions,
@@ -102,11 +127,15 @@ export class EventsGateway
   }
 
   handleConnection(client: WebSocket, req: IncomingMessage): void {
-    const state: ClientState = { queued: 0, alive: true };
+    const cursor = resumeCursorOf(req);
+    const state: ClientState = { queued: 0, alive: true, live: cursor === undefined };
     this.clients.set(client, state);
     this.metrics.connections.inc();
     client.on('pong', this.onPong);
     this.logger.debug(`${principalOf(req).name} connected from ${req.socket.remoteAddress}`);
+    if (cursor) {
+      this.replay(client, state, cursor.since);
+    }
   }
 
   handleDisconnect(client: WebSocket): void {
@@ -122,6 +151,7 @@ export class EventsGateway
    */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.heartbeat);
+    this.flush();
     const clients = [...this.clients.keys()];
     const closing = clients.map((client) => {
       client.close(CloseCode.GoingAway, SHUTDOWN_REASON);
@@ -136,12 +166,12 @@ export class EventsGateway
 
   @OnEvent(FerroEvent.SyncOp)
   onSyncOp(op: SyncOp): void {
-    this.broadcast(wireEventsOf(op));
+    this.enqueue(wireEventsOf(op));
   }
 
   @OnEvent(FerroEvent.StorageHealth)
   onStorageHealth(event: StorageHealthEvent): void {
-    this.broadcast([healthEventOf(event)]);
+    this.enqueue([healthEventOf(event)]);
   }
 
   private readonly verifyClient: VerifyClientCallbackAsync<IncomingMessage> = (info, done) => {
@@ -173,39 +203,102 @@ export class EventsGateway
   }
 
   /**
-   * Validates and serializes each event once, frames them once into one
-   * buffer, and writes that buffer to every open client: one write per
-   * client per op, whatever the number of messages.
+   * Validates, serializes and frames each event once, and holds the frames
+   * until the end of this turn of the event loop: every op recorded by then
+   * (a burst of uploads finishing together) reaches each client in one
+   * write.
    */
-  private broadcast(events: WireEvent[]): void {
-    const payloads = events
-      .map((event) => this.encoder.encode(event))
-      .filter((payload): payload is Buffer => payload !== undefined);
+  private enqueue(events: WireEvent[]): void {
+    const payloads: Buffer[] = [];
+    for (const event of events) {
+      const payload = this.encoder.encode(event);
+      if (payload !== undefined) {
+        payloads.push(payload);
+        this.metrics.eventsBroadcast.inc({ type: event.type });
+      }
+    }
     if (payloads.length === 0) {
       return;
     }
 
-    const wire = textFrames(payloads);
+    this.pending.push(textFrames(payloads));
+    this.pendingMessages += payloads.length;
+    this.flushScheduled ??= setImmediate(() => this.flush());
+  }
+
+  /** Writes the frames held so far to every live client, the same bytes to each. */
+  private flush(): void {
+    if (this.flushScheduled) {
+      clearImmediate(this.flushScheduled);
+      this.flushScheduled = undefined;
+    }
+    if (this.pendingMessages === 0) {
+      return;
+    }
+
+    const wire = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
+    const messages = this.pendingMessages;
+    this.pending = [];
+    this.pendingMessages = 0;
+
     let delivered = 0;
     for (const [client, state] of this.clients) {
-      if (client.readyState !== WebSocket.OPEN) {
+      if (!state.live || client.readyState !== WebSocket.OPEN) {
         continue;
       }
       // A socket the kernel keeps up with never buffers in user space, so
       // only messages sent while data is still waiting count against the
       // limit; no per-send callback is needed to know.
-      state.queued = client.bufferedAmount > 0 ? state.queued + payloads.length : 0;
+      state.queued = client.bufferedAmount > 0 ? state.queued + messages : 0;
       if (state.queued > this.bufferLimit) {
         this.dropLagging(client);
         continue;
       }
       socketOf(client).write(wire);
-      delivered += payloads.length;
-    }
-    for (const event of events) {
-      this.metrics.eventsBroadcast.inc({ type: event.type });
+      delivered += messages;
     }
     this.metrics.messagesDelivered.inc(delivered);
+  }
+
+  /**
+   * Sends a resuming client the events of every op after `since`, page by
+   * page and only as fast as it reads, then makes it live. The last page
+   * read and the switch happen in one synchronous step, after the frames
+   * held for this turn went out to the others, so no op recorded meanwhile
+   * is missed or sent twice: each is either in a page or in a later flush.
+   */
+  private replay(client: WebSocket, state: ClientState, since: number): void {
+    const socket = socketOf(client);
+    let cursor = since;
+    while (client.readyState === WebSocket.OPEN) {
+      let ops: SyncOp[];
+      try {
+        ops = this.sync.delta(cursor, REPLAY_PAGE).ops;
+      } catch (error) {
+        // Ops after the cursor left the log while this client read slowly.
+        if (!(error instanceof FerroError)) {
+          throw error;
+        }
+        this.dropLagging(client);
+        return;
+      }
+
+      if (ops.length === 0) {
+        this.flush();
+        state.live = true;
+        return;
+      }
+
+      const payloads = ops.flatMap((op) => wireEventsOf(op)).map((e) => this.encoder.encode(e));
+      const frames = payloads.filter((payload): payload is Buffer => payload !== undefined);
+      socket.write(textFrames(frames));
+      this.metrics.messagesDelivered.inc(frames.length);
+      cursor = ops[ops.length - 1].clock;
+      if (socket.writableLength > REPLAY_HIGH_WATER) {
+        socket.once('drain', () => this.replay(client, state, cursor));
+        return;
+      }
+    }
   }
 
   /**

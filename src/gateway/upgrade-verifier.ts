@@ -11,15 +11,18 @@ import { FerroError } from '../common/ferro.error.js';
 import { FERRO_OPTIONS } from '../ferro-realtime.options.js';
 import type { FerroRealtimeOptions } from '../ferro-realtime.options.js';
 import { FerroMetrics } from '../metrics/ferro-metrics.js';
+import { SyncService } from '../sync/sync.service.js';
 import { ConnectionSlots } from './connection-slots.js';
 import { refusal, refusalOf } from './handshake-refusal.js';
 import type { HandshakeRefusal } from './handshake-refusal.js';
+import { parseResumeCursor, setResumeCursor } from './resume-cursor.js';
 
 /**
  * Decides, before any upgrade happens, whether an upgrade request to the
  * WebSocket may proceed: origin first (cheap, no secrets involved), then
- * credentials through the same `AuthService` as every HTTP route, then a
- * connection slot. A refusal is an HTTP answer with a JSON body.
+ * credentials through the same `AuthService` as every HTTP route, then the
+ * resume cursor, then a connection slot. A refusal is an HTTP answer with
+ * a JSON body.
  */
 @Injectable()
 export class UpgradeVerifier {
@@ -31,6 +34,7 @@ export class UpgradeVerifier {
     private readonly auth: AuthService,
     private readonly tickets: WsTicketService,
     private readonly metrics: FerroMetrics,
+    private readonly sync: SyncService,
     @Inject(FERRO_OPTIONS) options: FerroRealtimeOptions,
   ) {
     this.allowedOrigins = new Set(options.allowedOrigins);
@@ -74,6 +78,12 @@ export class UpgradeVerifier {
     }
     setPrincipal(req, principal);
 
+    // After authentication, so the state of the log is told to nobody else.
+    const cursorRefusal = this.checkResumeCursor(req);
+    if (cursorRefusal) {
+      return cursorRefusal;
+    }
+
     if (!this.slots.tryTake(req.socket)) {
       return refusal(
         HttpStatus.SERVICE_UNAVAILABLE,
@@ -82,6 +92,28 @@ export class UpgradeVerifier {
       );
     }
     return undefined;
+  }
+
+  /**
+   * A client resuming with `since` is refused here, as the delta would
+   * refuse it (400 for no clock, 410 when ops after it are gone or it
+   * belongs to another log), rather than upgraded and silently given a
+   * partial history.
+   */
+  private checkResumeCursor(req: IncomingMessage): HandshakeRefusal | undefined {
+    try {
+      const cursor = parseResumeCursor(req.url);
+      if (cursor) {
+        this.sync.validateCursor(cursor.since, cursor.epoch);
+      }
+      setResumeCursor(req, cursor);
+      return undefined;
+    } catch (error) {
+      if (error instanceof FerroError) {
+        return refusalOf(error);
+      }
+      throw error;
+    }
   }
 
   /**
