@@ -8,7 +8,7 @@
 // (latency p50/p99) and a burst (messages delivered per second). It prints
 // one table and writes it, with the target ratios, to bench/results.md.
 //
-// Knobs (environment): BENCH_CLIENTS (1000), BENCH_BURST_EVENTS (500),
+// Knobs (environment): BENCH_CLIENTS (1000), BENCH_BURST_EVENTS (500), BENCH_BURST_PER_TURN (10),
 // BENCH_RATE (100), BENCH_STEADY_SECONDS (10), BENCH_STEADY_ROUNDS (3), BENCH_VARIANTS (comma list of
 // gateway,plain,tuned,socketio,socketio-client).
 
@@ -24,6 +24,7 @@ const root = join(here, '..');
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 1000);
 const BURST_EVENTS = Number(process.env.BENCH_BURST_EVENTS ?? 500);
+const BURST_PER_TURN = Number(process.env.BENCH_BURST_PER_TURN ?? 10);
 const RATE = Number(process.env.BENCH_RATE ?? 100);
 const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 10);
 const STEADY_ROUNDS = Number(process.env.BENCH_STEADY_ROUNDS ?? 3);
@@ -184,10 +185,21 @@ async function runVariant(v) {
     const burstRun = await server.call('burst', { events: BURST_EVENTS, from: seq });
     const burst = await client.call('wait', { expected: CLIENTS * BURST_EVENTS * 2, quietMs: 5000 });
     burst.server = burstRun;
+    seq += BURST_EVENTS;
+
+    // The same, with BURST_PER_TURN events emitted in each turn.
+    await client.call('reset', { phase: 'burst' });
+    const batchedRun = await server.call('burst', {
+      events: BURST_EVENTS,
+      from: seq,
+      perTurn: BURST_PER_TURN,
+    });
+    const batched = await client.call('wait', { expected: CLIENTS * BURST_EVENTS * 2, quietMs: 5000 });
+    batched.server = batchedRun;
 
     await client.call('close');
     await server.call('close').catch(() => {});
-    return { v, memory, steady, burst };
+    return { v, memory, steady, burst, batched };
   } finally {
     await client.stop();
     await server.stop();
@@ -201,16 +213,16 @@ const fmt = (x, d = 0) =>
 
 function table(results) {
   const rows = [
-    '| variant | burst msg/s | steady p50 ms | steady p99 ms | idle RSS KiB/conn | idle heap KiB/conn |',
-    '|---|---:|---:|---:|---:|---:|',
+    `| variant | burst msg/s, 1 event/turn | burst msg/s, ${BURST_PER_TURN} events/turn | steady p50 ms | steady p99 ms | idle RSS KiB/conn | idle heap KiB/conn |`,
+    '|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of results) {
     if (r.error) {
-      rows.push(`| ${r.v.label} | failed: ${r.error.split('\n')[0]} | | | | |`);
+      rows.push(`| ${r.v.label} | failed: ${r.error.split('\n')[0]} | | | | | |`);
       continue;
     }
     rows.push(
-      `| ${r.v.label} | ${fmt(r.burst.perSec)} | ${fmt(r.steady.p50, 2)} | ${fmt(r.steady.p99, 2)} | ` +
+      `| ${r.v.label} | ${fmt(r.burst.perSec)} | ${fmt(r.batched.perSec)} | ${fmt(r.steady.p50, 2)} | ${fmt(r.steady.p99, 2)} | ` +
         `${fmt(r.memory.rssKiB, 1)} | ${fmt(r.memory.heapKiB, 2)} |`,
     );
   }
@@ -258,6 +270,9 @@ function ratios(results) {
   };
   check('gateway / tuned ws, burst msg/s', g?.burst.perSec, by.tuned?.burst.perSec, '≥', 0.8);
   check('gateway / Socket.IO, burst msg/s', g?.burst.perSec, by.socketio?.burst.perSec, '≥', 5);
+  const perTurn = `${BURST_PER_TURN} events/turn`;
+  check(`gateway / tuned ws, burst msg/s, ${perTurn}`, g?.batched.perSec, by.tuned?.batched.perSec, '≥', 0.8);
+  check(`gateway / Socket.IO, burst msg/s, ${perTurn}`, g?.batched.perSec, by.socketio?.batched.perSec, '≥', 5);
   check('gateway / plain ws, steady p50', g?.steady.p50, by.plain?.steady.p50, '≤', 1.2);
   check('gateway / plain ws, steady p99', g?.steady.p99, by.plain?.steady.p99, '≤', 1.2);
   // A reference that cannot keep the rate makes the two rows above trivially
@@ -281,6 +296,13 @@ function ratios(results) {
         `client process): tuned / gateway = ${fmt(cost(by.tuned) / cost(g), 2)}, ` +
         `Socket.IO / gateway = ${fmt(cost(by.socketio) / cost(g), 2)}` +
         (by.plain ? `, plain / gateway = ${fmt(cost(by.plain) / cost(g), 2)}.` : '.'),
+    );
+    const batchedCost = (r) => r.batched.server.cpuMs / r.batched.count;
+    extra.push(
+      `The same with ${BURST_PER_TURN} events per turn: tuned / gateway = ` +
+        `${fmt(batchedCost(by.tuned) / batchedCost(g), 2)}, Socket.IO / gateway = ` +
+        `${fmt(batchedCost(by.socketio) / batchedCost(g), 2)}` +
+        (by.plain ? `, plain / gateway = ${fmt(batchedCost(by.plain) / batchedCost(g), 2)}.` : '.'),
     );
   }
   if (g && by.plain) {
@@ -317,7 +339,7 @@ for (const v of VARIANTS.filter((x) => selected.includes(x.id))) {
     const r = await runVariant(v);
     results.push(r);
     console.log(
-      `burst ${fmt(r.burst.perSec)} msg/s, steady p50 ${fmt(r.steady.p50, 2)} / p99 ${fmt(r.steady.p99, 2)} ms, ` +
+      `burst ${fmt(r.burst.perSec)} msg/s (${fmt(r.batched.perSec)} at ${BURST_PER_TURN}/turn), steady p50 ${fmt(r.steady.p50, 2)} / p99 ${fmt(r.steady.p99, 2)} ms, ` +
         `${fmt(r.memory.rssKiB, 1)} KiB RSS/conn (${fmt((performance.now() - t0) / 1000, 1)} s)`,
     );
   } catch (error) {
@@ -337,7 +359,7 @@ Generated by \`npm run bench\` (bench/run.mjs) on ${started.toISOString()}.
 - Node ${process.version}, ${os.platform()} ${os.release()} ${os.arch()}
 - ${cpus.length} CPU (${cpus[0]?.model?.trim() ?? 'unknown'}), ${fmt(os.totalmem() / 2 ** 30, 1)} GiB RAM
 - ${CLIENTS} WebSocket clients in one child process, each server variant in its own child process, loopback only
-- Steady: ${RATE} events/s for ${STEADY_SECONDS} s; burst: ${BURST_EVENTS} events (one per event-loop turn); 2 messages per event
+- Steady: ${RATE} events/s for ${STEADY_SECONDS} s; burst: ${BURST_EVENTS} events, once one per event-loop turn and once ${BURST_PER_TURN} per turn; 2 messages per event
 
 ${t}
 
@@ -360,7 +382,9 @@ ${details(results)}
   themselves.
 - **Servers.** *plain ws*: \`JSON.stringify\` each message once, \`client.send(string)\`
   per client per message. *tuned ws*: both frames built once per event
-  (header written by hand) into one buffer, one \`socket.write\` per client.
+  (header written by hand), the frames of every event emitted in one turn of
+  the event loop joined into one buffer, one \`socket.write\` per client per
+  turn (the gateway does the same).
   *Socket.IO*: \`io.emit('message', obj)\` per message, websocket transport
   only, perMessageDeflate off, otherwise defaults.
 - **Clients.** ${CLIENTS} real RFC 6455 connections in one process (a separate child).
@@ -376,9 +400,12 @@ ${details(results)}
   comparison. The last row uses the real socket.io-client (one \`message\`
   listener per client) instead of the lean client, against the same server.
 - **Burst msg/s**: messages received by all clients divided by the time from
-  the first to the last one received. The server emits one event per turn of
-  its event loop (\`await setImmediate()\` between events), as when each event
-  comes from its own request.
+  the first to the last one received. In the first burst the server emits
+  one event per turn of its event loop (\`await setImmediate()\` between
+  events), as when each event comes from its own request and requests are
+  rare enough to finish one at a time; in the second it emits
+  ${BURST_PER_TURN} per turn (the gateway: ${BURST_PER_TURN} concurrent uploads), as when that
+  many requests finish together.
 - **Latency**: steady phase, \`file_created\` messages only, from the time
   each event was *due* on the ${RATE}/s schedule (embedded in its path; not
   the time the server got round to it, so a server that cannot keep the rate

@@ -130,24 +130,32 @@ const variants = {
   async tuned() {
     const { http, wss, WebSocket } = await startWsServer();
     let clock = 0;
+    // Frames of the events emitted in this turn of the event loop, written
+    // together at its end: the equivalent of cork() on the first event and
+    // uncork() after the last, with one buffer shared by every client.
+    let pending = [];
+    const flush = () => {
+      const wire = pending.length === 1 ? pending[0] : Buffer.concat(pending);
+      pending = [];
+      for (const client of wss.clients) {
+        if (client.readyState === WebSocket.OPEN) {
+          client._socket.write(wire);
+        }
+      }
+    };
     return {
       port: http.address().port,
       path: '/api/ws',
       connections: () => wss.clients.size,
-      // Encode once: both frames (header + payload) built once per event in
-      // one buffer, then ONE socket.write per client (the two messages go out
-      // in a single write, i.e. a corked pair), no per-send callback.
+      // Encode once: both frames (header + payload) built once per event,
+      // then ONE socket.write per client per turn, no per-send callback.
       emit(seq, micros = nowMicros()) {
         const [created, op] = messagesOf(seq, ++clock, micros);
-        const wire = Buffer.concat([
+        if (pending.length === 0) setImmediate(flush);
+        pending.push(
           textFrame(Buffer.from(JSON.stringify(created))),
           textFrame(Buffer.from(JSON.stringify(op))),
-        ]);
-        for (const client of wss.clients) {
-          if (client.readyState === WebSocket.OPEN) {
-            client._socket.write(wire);
-          }
-        }
+        );
       },
       close: () => closeWsServer(http, wss),
     };
@@ -213,13 +221,16 @@ async function steady(server, { rate, seconds, from }) {
   };
 }
 
-async function burst(server, { events, from }) {
+async function burst(server, { events, from, perTurn = 1 }) {
   const cpu0 = process.cpuUsage();
   const start = performance.now();
-  for (let i = 0; i < events; i++) {
-    await server.emit(from + i);
-    // One event per turn of the event loop, as when each comes from its own
-    // request: writes complete and buffers drain between events.
+  for (let i = 0; i < events; i += perTurn) {
+    // `perTurn` events per turn of the event loop, as when that many
+    // requests finish together; with 1, writes complete and buffers drain
+    // between events.
+    const batch = [];
+    for (let j = i; j < Math.min(events, i + perTurn); j++) batch.push(server.emit(from + j));
+    await Promise.all(batch);
     await yieldToLoop();
   }
   const ms = performance.now() - start;
