@@ -1,62 +1,12 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
 import request from 'supertest';
 
+import { freePort, run, waitForOutput } from './support/standalone.js';
+import type { Running } from './support/standalone.js';
 import { connect } from './support/ws-client.js';
-
-const MAIN = resolve('dist/main.js');
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<Exit>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => done(port));
-    });
-    probe.on('error', fail);
-  });
-}
-
-/** Runs the built server as a user would, with only the given environment. */
-function run(env: Record<string, string>, cwd: string): Running {
-  const child = spawn(process.execPath, [MAIN], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<Exit>((done) =>
-    child.once('exit', (code, signal) => done({ code, signal })),
-  );
-  return { child, output: () => output, exited };
-}
-
-async function waitForOutput(running: Running, text: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!running.output().includes(text)) {
-    if (Date.now() > deadline || running.child.exitCode !== null) {
-      throw new Error(`server never printed "${text}"; it printed:\n${running.output()}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('the standalone server (dist/main.js)', () => {
   let workDir: string;
