@@ -1,0 +1,109 @@
+import { connect, createServer } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
+
+interface Pair {
+  client: Socket;
+  upstream: Socket;
+}
+
+/**
+ * A loopback TCP proxy in front of a test server, so a test can do to a
+ * client's connection what a network does: cut it, refuse new ones, or
+ * stop passing the server's bytes on (the kernel buffers fill up and the
+ * server sees a client that does not read).
+ */
+export class TcpProxy {
+  private readonly pairs = new Set<Pair>();
+  private refusing = false;
+  private frozen = false;
+
+  private constructor(
+    private readonly server: Server,
+    private readonly targetPort: number,
+  ) {
+    server.on('connection', (client) => this.accept(client));
+  }
+
+  /** Starts a proxy on a free port of 127.0.0.1 for `127.0.0.1:<targetPort>`. */
+  static async start(targetPort: number): Promise<TcpProxy> {
+    const proxy = new TcpProxy(createServer(), targetPort);
+    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
+    return proxy;
+  }
+
+  /** `http://127.0.0.1:<port>` of the proxy. */
+  get baseUrl(): string {
+    const { port } = this.server.address() as AddressInfo;
+    return `http://127.0.0.1:${port}`;
+  }
+
+  /** Connections passed through right now. */
+  get connections(): number {
+    return this.pairs.size;
+  }
+
+  /** Cuts every connection, as a network that went away (the client sees 1006). */
+  sever(): void {
+    for (const pair of this.pairs) {
+      this.drop(pair);
+    }
+  }
+
+  /** Closes every new connection at once until {@link allow}. */
+  refuse(): void {
+    this.refusing = true;
+  }
+
+  allow(): void {
+    this.refusing = false;
+  }
+
+  /** Stops reading what the server sends, on every connection, until {@link thaw}. */
+  freeze(): void {
+    this.frozen = true;
+    for (const { upstream, client } of this.pairs) {
+      upstream.unpipe(client);
+      upstream.pause();
+    }
+  }
+
+  /** Passes on everything held back, then carries on. */
+  thaw(): void {
+    this.frozen = false;
+    for (const { upstream, client } of this.pairs) {
+      upstream.pipe(client);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.sever();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: Socket): void {
+    if (this.refusing) {
+      client.destroy();
+      return;
+    }
+
+    const upstream = connect(this.targetPort, '127.0.0.1');
+    const pair = { client, upstream };
+    this.pairs.add(pair);
+    for (const socket of [client, upstream]) {
+      socket.on('error', () => this.drop(pair));
+      socket.on('close', () => this.drop(pair));
+    }
+    client.pipe(upstream);
+    if (this.frozen) {
+      upstream.pause();
+    } else {
+      upstream.pipe(client);
+    }
+  }
+
+  private drop(pair: Pair): void {
+    this.pairs.delete(pair);
+    pair.client.destroy();
+    pair.upstream.destroy();
+  }
+}
