@@ -13,12 +13,15 @@ export interface SimpleAuthOptions {
 /** Options of {@link FerroRealtimeModule}. Every field has a default. */
 export interface FerroRealtimeOptions {
   /**
-   * Root of stored files (under `files/`) and of the module's own state.
+   * Root of stored files (under `files/`) and of the module's own state
+   * (the sync log in `ferro.db`, with local storage).
    * @default './data'
    */
   dataDir: string;
   /**
    * Where file contents live: on disk under `dataDir`, or in process memory.
+   * The sync log follows: in a SQLite database under `dataDir` that survives
+   * restarts, or in memory, gone with the files at exit.
    * @default 'local'
    */
   storage: StorageKind;

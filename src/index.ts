@@ -46,6 +46,7 @@ export { MemoryStorageBackend } from './files/memory-storage.backend.js';
 
 export { SyncService } from './sync/sync.service.js';
 export { OpLog, MemoryOpLog } from './sync/op-log.js';
+export { SqliteOpLog } from './sync/sqlite-op-log.js';
 export { StorageHealthMonitor } from './health/storage-health.monitor.js';
 
 export { EventsGateway } from './gateway/events.gateway.js';
