@@ -21,6 +21,7 @@ import { FerroMetrics } from './metrics/ferro-metrics.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { StorageHealthMonitor } from './health/storage-health.monitor.js';
+import { intentJournalProvider } from './journal/journal.providers.js';
 import { SyncController } from './sync/sync.controller.js';
 import { opLogProvider } from './sync/sync.providers.js';
 import { SyncService } from './sync/sync.service.js';
@@ -68,6 +69,7 @@ export class FerroRealtimeModule {
         optionsProvider,
         ...FILES_PROVIDERS,
         opLogProvider,
+        intentJournalProvider,
         FerroEventBus,
         ...AUTH_PROVIDERS,
         OidcLoginService,

@@ -7,6 +7,7 @@ import { ErrorCode } from '../common/error-codes.js';
 import { FerroEventBus } from '../events/ferro-event-bus.js';
 import { FerroEvent } from '../events/ferro-events.js';
 import type { FerroEventName } from '../events/ferro-events.js';
+import { NoIntentJournal } from '../journal/intent-journal.js';
 import { CommitLock } from './commit-lock.js';
 import { FileService } from './file.service.js';
 import { MemoryStorageBackend } from './memory-storage.backend.js';
@@ -52,7 +53,12 @@ describe('FileService', () => {
     emitter = new EventEmitter2();
     storage = new CountingBackend();
     await storage.init();
-    sut = new FileService(storage, new FerroEventBus(emitter), new CommitLock());
+    sut = new FileService(
+      storage,
+      new FerroEventBus(emitter),
+      new CommitLock(),
+      new NoIntentJournal(),
+    );
     events = [];
     for (const name of Object.values(FerroEvent)) {
       emitter.on(name, (payload: unknown) => events.push([name, payload]));

@@ -4,6 +4,8 @@ import { Injectable } from '@nestjs/common';
 
 import { FerroEventBus } from '../events/ferro-event-bus.js';
 import { FerroEvent } from '../events/ferro-events.js';
+import { IntentJournal } from '../journal/intent-journal.js';
+import type { UploadIntent } from '../journal/intent-journal.js';
 import { CommitLock } from './commit-lock.js';
 import { isSameOrInside, nameOf, ROOT } from './file-path.js';
 import { StorageBackend } from './storage-backend.js';
@@ -48,7 +50,9 @@ export interface FolderContent {
  *
  * Every mutation checks, commits and emits inside the shared `CommitLock`,
  * so the event order is the commit order and the clock that listeners
- * assign during `emit` follows it. Paths are expected normalized.
+ * assign during `emit` follows it. The commit and the emit run inside
+ * `journal.run`, so that a crash between the change on storage and the op
+ * in the log is settled at the next start. Paths are expected normalized.
  */
 @Injectable()
 export class FileService {
@@ -56,6 +60,7 @@ export class FileService {
     private readonly storage: StorageBackend,
     private readonly events: FerroEventBus,
     private readonly lock: CommitLock,
+    private readonly journal: IntentJournal,
   ) {}
 
   /**
@@ -129,8 +134,10 @@ export class FileService {
 
     await this.lock.run(async () => {
       await this.stat(path);
-      await this.storage.remove(path);
-      this.events.emit(FerroEvent.FileDeleted, { path, owner });
+      await this.journal.run({ kind: 'delete', path, owner }, async () => {
+        await this.storage.remove(path);
+        this.events.emit(FerroEvent.FileDeleted, { path, owner });
+      });
     });
   }
 
@@ -147,19 +154,23 @@ export class FileService {
     await this.lock.run(async () => {
       await this.stat(from);
       await this.assertNothingAt(to);
-      await this.storage.move(from, to);
-      this.events.emit(FerroEvent.FileMoved, { from, to, owner });
+      await this.journal.run({ kind: 'move', from, to, owner }, async () => {
+        await this.storage.move(from, to);
+        this.events.emit(FerroEvent.FileMoved, { from, to, owner });
+      });
     });
   }
 
   private async commitUpload(staged: StagedFile, path: string, owner: string): Promise<PutResult> {
-    const existing = await this.assertNoFolderAt(path);
-    await this.storage.commit(staged, path);
-
-    const created = existing === undefined;
-    const payload = { path, size: staged.size, owner };
-    this.events.emit(created ? FerroEvent.FileCreated : FerroEvent.FileUpdated, payload);
-    return { created, size: staged.size };
+    const created = (await this.assertNoFolderAt(path)) === undefined;
+    const { size, name } = staged;
+    const intent: UploadIntent = { kind: 'upload', path, owner, staged: name, size, created };
+    const event = created ? FerroEvent.FileCreated : FerroEvent.FileUpdated;
+    await this.journal.run(intent, async () => {
+      await this.storage.commit(staged, path);
+      this.events.emit(event, { path, size, owner });
+    });
+    return { created, size };
   }
 
   /**

@@ -15,6 +15,7 @@ import { FerroEventBus } from '../events/ferro-event-bus.js';
 import { FerroEvent } from '../events/ferro-events.js';
 import { FERRO_OPTIONS, withDefaults } from '../ferro-realtime.options.js';
 import type { FerroRealtimeOptions } from '../ferro-realtime.options.js';
+import { IntentJournal, NoIntentJournal } from '../journal/intent-journal.js';
 import { FILES_CONTROLLERS, FILES_PROVIDERS } from './files.providers.js';
 import { setupFilesHttp } from './files-http.setup.js';
 
@@ -29,6 +30,7 @@ async function startApp(
       { provide: FERRO_OPTIONS, useValue: withDefaults(options) },
       ...AUTH_PROVIDERS,
       FerroEventBus,
+      { provide: IntentJournal, useClass: NoIntentJournal },
       ...FILES_PROVIDERS,
     ],
   }).compile();

@@ -38,8 +38,8 @@ export const storageBackendProvider: FactoryProvider<StorageBackend> = {
 };
 
 /**
- * Everything the file routes need besides `FERRO_OPTIONS`, `FerroEventBus`
- * and `AuthService`. `CommitLock` must stay a single instance: it is the
+ * Everything the file routes need besides `FERRO_OPTIONS`, `FerroEventBus`,
+ * `AuthService` and the `IntentJournal`. `CommitLock` must stay a single instance: it is the
  * serialisation point of every file operation and share.
  */
 export const FILES_PROVIDERS: Provider[] = [

@@ -42,14 +42,48 @@ describe('LocalStorageBackend on disk', () => {
     await rm(sandbox, { recursive: true, force: true });
   });
 
-  describe('init', () => {
-    it('creates the files root and clears what a crash left in staging', async () => {
-      await writeFile(join(dataDir, '.staging', 'stale.upload'), 'half');
+  describe('start', () => {
+    const stagedName = '0f8c1d2e-3b4a-4c5d-8e6f-708192a3b4c5.upload';
+
+    it('creates the files root and keeps what a crash left in staging for recovery', async () => {
+      await writeFile(join(dataDir, '.staging', stagedName), 'whole');
 
       await sut.init();
 
-      expect(await readdir(join(dataDir, '.staging'))).toEqual([]);
+      expect(await readdir(join(dataDir, '.staging'))).toEqual([stagedName]);
       expect(await exists(filesRoot)).toBe(true);
+    });
+
+    it('finds a staged file of an earlier run by name, and commits it', async () => {
+      await writeFile(join(dataDir, '.staging', stagedName), 'whole');
+
+      const staged = await sut.findStaged(stagedName);
+      await sut.commit(staged!, '/done.txt');
+
+      expect(staged?.size).toBe(5);
+      expect(await text(await sut.read('/done.txt'))).toBe('whole');
+    });
+
+    it.each([
+      { name: 'missing', given: stagedName },
+      { name: 'not a staged name', given: '../files/done.txt' },
+    ])('finds no staged file when the name is $name', async ({ given }) => {
+      expect(await sut.findStaged(given)).toBeUndefined();
+    });
+
+    it('gives a staged file the name findStaged takes', async () => {
+      const staged = await sut.stage(body('pending'));
+
+      expect(await sut.findStaged(staged.name!)).toMatchObject({ size: 7, name: staged.name });
+    });
+
+    it('clears staging of uploads and deleted folders a crash left', async () => {
+      await writeFile(join(dataDir, '.staging', stagedName), 'half');
+      await mkdir(join(dataDir, '.staging', 'x.trash', 'sub'), { recursive: true });
+
+      await sut.clearStaging();
+
+      expect(await readdir(join(dataDir, '.staging'))).toEqual([]);
     });
   });
 

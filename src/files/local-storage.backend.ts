@@ -15,7 +15,7 @@ import {
   stat,
   writeFile,
 } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
@@ -39,11 +39,18 @@ import {
   targetExists,
 } from './storage.errors.js';
 
+/** How `stage` names its files; `findStaged` accepts no other name. */
+const STAGED_NAME = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.upload$/;
+
 class LocalStagedFile implements StagedFile {
   constructor(
     readonly file: string,
     readonly size: number,
   ) {}
+
+  get name(): string {
+    return basename(this.file);
+  }
 }
 
 /**
@@ -72,9 +79,35 @@ export class LocalStorageBackend extends StorageBackend implements OnModuleDestr
     this.staging = resolve(dataDir, '.staging');
   }
 
-  /** Creates the root and an empty staging folder; leftovers of a crash are dropped. */
+  /**
+   * Creates the root and the staging folder. Leftovers of a crash stay in
+   * staging until `clearStaging`, so that recovery can still finish an
+   * upload whose rename the crash cut.
+   */
   async init(): Promise<void> {
     await mkdir(this.root, { recursive: true });
+    await mkdir(this.staging, { recursive: true });
+  }
+
+  async findStaged(name: string): Promise<StagedFile | undefined> {
+    if (!STAGED_NAME.test(name)) {
+      return undefined;
+    }
+
+    const file = join(this.staging, name);
+    const info = await stat(file).catch((error: unknown) => {
+      // Anything but "not there" must not pass for a rename that happened.
+      if (isCode(error, 'ENOENT')) {
+        return undefined;
+      }
+      throw error;
+    });
+    return info?.isFile() ? new LocalStagedFile(file, info.size) : undefined;
+  }
+
+  /** Empties staging, once the folders deleted so far are gone from it. */
+  async clearStaging(): Promise<void> {
+    await this.whenPurged();
     await rm(this.staging, { recursive: true, force: true });
     await mkdir(this.staging, { recursive: true });
   }

@@ -7,6 +7,7 @@ import { ErrorCode } from '../common/error-codes.js';
 import { FerroEventBus } from '../events/ferro-event-bus.js';
 import { FerroEvent } from '../events/ferro-events.js';
 import type { FileDeletedEvent, FileMovedEvent, FileSharedEvent } from '../events/ferro-events.js';
+import { NoIntentJournal } from '../journal/intent-journal.js';
 import { CommitLock } from './commit-lock.js';
 import { FileService } from './file.service.js';
 import { MemoryShareStore } from './memory-share.store.js';
@@ -34,7 +35,12 @@ describe('ShareService', () => {
     vi.setSystemTime(NOW);
     const emitter = new EventEmitter2();
     storage = new MemoryStorageBackend();
-    files = new FileService(storage, new FerroEventBus(emitter), new CommitLock());
+    files = new FileService(
+      storage,
+      new FerroEventBus(emitter),
+      new CommitLock(),
+      new NoIntentJournal(),
+    );
     store = new MemoryShareStore();
     sut = new ShareService(files, store, new FerroEventBus(emitter));
     // What @OnEvent wires up inside Nest.

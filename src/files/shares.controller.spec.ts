@@ -9,6 +9,7 @@ import { AUTH_PROVIDERS } from '../auth/auth.providers.js';
 import { FerroEventBus } from '../events/ferro-event-bus.js';
 import { FERRO_OPTIONS, withDefaults } from '../ferro-realtime.options.js';
 import type { FerroRealtimeOptions } from '../ferro-realtime.options.js';
+import { IntentJournal, NoIntentJournal } from '../journal/intent-journal.js';
 import { setupFilesHttp } from './files-http.setup.js';
 import { FILES_CONTROLLERS, FILES_PROVIDERS } from './files.providers.js';
 
@@ -22,6 +23,7 @@ async function startApp(options: Partial<FerroRealtimeOptions>): Promise<NestExp
       { provide: FERRO_OPTIONS, useValue: withDefaults({ storage: 'memory', ...options }) },
       ...AUTH_PROVIDERS,
       FerroEventBus,
+      { provide: IntentJournal, useClass: NoIntentJournal },
       ...FILES_PROVIDERS,
     ],
   }).compile();

@@ -19,6 +19,11 @@ export interface EntryInfo {
  */
 export interface StagedFile {
   readonly size: number;
+  /**
+   * Finds the staged file again after a restart (see `findStaged`); only
+   * backends whose staging outlives the process give one.
+   */
+  readonly name?: string;
 }
 
 /**
@@ -33,7 +38,10 @@ export abstract class StorageBackend {
   /** Name reported in `storage_health` events, e.g. `local`. */
   abstract readonly kind: string;
 
-  /** Prepares the medium (creates the root folder). Called once at start. */
+  /**
+   * Prepares the medium (creates the root folder). Called once at start;
+   * what an earlier run left in staging stays there until `clearStaging`.
+   */
   abstract init(): Promise<void>;
 
   /** Info of the entry at `path`, or undefined when nothing is there. */
@@ -77,4 +85,20 @@ export abstract class StorageBackend {
 
   /** Resolves when the medium can be read and written; throws otherwise. */
   abstract probe(): Promise<void>;
+
+  /**
+   * The file an earlier run staged as `name`, if it is still in staging:
+   * crash recovery commits it to finish an upload the crash cut short.
+   * Backends whose staging dies with the process keep this default.
+   */
+  async findStaged(_name: string): Promise<StagedFile | undefined> {
+    return undefined;
+  }
+
+  /**
+   * Drops whatever an earlier run left in staging: uploads cut while
+   * streaming, folders whose delete was cut halfway. Called once at start,
+   * after crash recovery took what it needed.
+   */
+  async clearStaging(): Promise<void> {}
 }
