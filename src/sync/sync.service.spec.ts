@@ -131,6 +131,9 @@ describe('SyncService', () => {
       { event: FerroEvent.FileMoved, payload: { to: '/b', owner: 'ann' } },
       { event: FerroEvent.FileMoved, payload: { from: '/a', owner: 'ann' } },
       { event: FerroEvent.FileShared, payload: { path: '/a', token: '', owner: 'ann' } },
+      { event: FerroEvent.FileCreated, payload: { path: '/a', size: 1, owner: '' } },
+      { event: FerroEvent.FileCreated, payload: { path: '/a\u0000b', size: 1, owner: 'ann' } },
+      { event: FerroEvent.FileMoved, payload: { from: '/a\u0000', to: '/b', owner: 'ann' } },
     ])('takes no clock for a malformed $event: $payload', ({ event, payload }) => {
       const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
 

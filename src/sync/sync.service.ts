@@ -3,6 +3,7 @@ import { OnEvent } from '@nestjs/event-emitter';
 
 import { ErrorCode } from '../common/error-codes.js';
 import { FerroError } from '../common/ferro.error.js';
+import { isWireOwner, isWirePath } from '../events/dto/wire-fields.js';
 import { FerroEventBus } from '../events/ferro-event-bus.js';
 import { FerroEvent } from '../events/ferro-events.js';
 import type {
@@ -236,7 +237,7 @@ function writtenOp(opType: OpType, event: FileWrittenEvent): NewSyncOp | undefin
 }
 
 function movedOp(event: FileMovedEvent): NewSyncOp | undefined {
-  if (!isPath(event?.from)) {
+  if (!isWirePath(event?.from)) {
     return undefined;
   }
 
@@ -254,7 +255,9 @@ function sharedOp(event: FileSharedEvent): NewSyncOp | undefined {
 /**
  * The op for an event, or undefined when the event lacks what every op
  * needs. Host backends emit these events too, and a malformed one must not
- * take a clock value that no client could ever make sense of.
+ * take a clock value that no client could ever make sense of: what the
+ * gateway would refuse to send (a path with NUL, an empty owner) is
+ * refused here, before it gets one.
  */
 function newOp(
   opType: OpType,
@@ -262,15 +265,11 @@ function newOp(
   owner: unknown,
   fields: OpFields,
 ): NewSyncOp | undefined {
-  if (!isPath(path) || typeof owner !== 'string') {
+  if (!isWirePath(path) || !isWireOwner(owner)) {
     return undefined;
   }
 
   return { op_type: opType, path, ...fields, owner, timestamp: new Date().toISOString() };
-}
-
-function isPath(value: unknown): value is string {
-  return typeof value === 'string' && value.startsWith('/');
 }
 
 function stackOf(error: unknown): string {

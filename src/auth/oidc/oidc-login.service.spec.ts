@@ -11,6 +11,12 @@ describe('principalOfProfile', () => {
     ['userinfo preferred_username', profile('sub-1'), profile('sub-1', 'alice'), 'alice'],
     ['ID token preferred_username', profile('sub-1', 'bob'), undefined, 'bob'],
     ['the subject otherwise', profile('sub-1'), profile('sub-1'), 'sub-1'],
+    [
+      'the subject when both usernames are empty',
+      profile('sub-1', ''),
+      profile('sub-1', ''),
+      'sub-1',
+    ],
   ])('names the owner after %s', (_case, idProfile, userinfo, expected) => {
     expect(principalOfProfile(idProfile, userinfo)).toEqual({ name: expected, method: 'session' });
   });

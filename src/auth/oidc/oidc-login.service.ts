@@ -276,9 +276,12 @@ async function verifyLogin(
   return principalOfProfile(idProfile, userinfo);
 }
 
-/** The owner name in events: `preferred_username`, else `sub`. */
+/**
+ * The owner name in events: `preferred_username`, else `sub`. An empty
+ * username counts as none, since an empty owner is no name at all.
+ */
 export function principalOfProfile(idProfile: Profile, userinfo?: Profile): Principal {
-  const name = userinfo?.username ?? idProfile.username ?? idProfile.id;
+  const name = userinfo?.username || idProfile.username || idProfile.id;
   return { name, method: 'session' };
 }
 

@@ -3,6 +3,16 @@ import { IsInt, IsNotEmpty, IsString, Matches, Min } from 'class-validator';
 /** Paths on the wire are absolute; anything else is a bug upstream. */
 export const ABSOLUTE_PATH = /^\/[^\0]*$/;
 
+/** Whether `value` may be sent as a `path` (or `from`): what {@link WirePath} checks. */
+export function isWirePath(value: unknown): value is string {
+  return typeof value === 'string' && ABSOLUTE_PATH.test(value);
+}
+
+/** Whether `value` may be sent as an `owner`: what {@link WireOwner} checks. */
+export function isWireOwner(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
+}
+
 /** Decorators shared by every field named `path` on the wire. */
 export function WirePath(): PropertyDecorator {
   return (target, key) => {
