@@ -443,6 +443,8 @@ describe('resume with ?since', () => {
     ['since=1&epoch=nope', 400, 'invalid_cursor'],
     ['since=4', 410, 'cursor_unknown'],
     ['since=1&epoch=00000000-0000-4000-8000-000000000000', 410, 'cursor_unknown'],
+    ['epoch=00000000-0000-4000-8000-000000000000', 410, 'cursor_unknown'],
+    ['epoch=nope', 400, 'invalid_cursor'],
   ])('refuses ?%s with %i %s before the upgrade', async (query, status, code) => {
     const server = await startServer({ storage: 'memory' });
     record(server, 3);

@@ -127,14 +127,14 @@ export class EventsGateway
   }
 
   handleConnection(client: WebSocket, req: IncomingMessage): void {
-    const cursor = resumeCursorOf(req);
-    const state: ClientState = { queued: 0, alive: true, live: cursor === undefined };
+    const { since } = resumeCursorOf(req);
+    const state: ClientState = { queued: 0, alive: true, live: since === undefined };
     this.clients.set(client, state);
     this.metrics.connections.inc();
     client.on('pong', this.onPong);
     this.logger.debug(`${principalOf(req).name} connected from ${req.socket.remoteAddress}`);
-    if (cursor) {
-      this.replay(client, state, cursor.since);
+    if (since !== undefined) {
+      this.replay(client, state, since);
     }
   }
 

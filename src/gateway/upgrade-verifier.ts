@@ -98,14 +98,13 @@ export class UpgradeVerifier {
    * A client resuming with `since` is refused here, as the delta would
    * refuse it (400 for no clock, 410 when ops after it are gone or it
    * belongs to another log), rather than upgraded and silently given a
-   * partial history.
+   * partial history. An `epoch` alone is checked too: a client whose
+   * state came from another log must not take live events as a sequel.
    */
   private checkResumeCursor(req: IncomingMessage): HandshakeRefusal | undefined {
     try {
       const cursor = parseResumeCursor(req.url);
-      if (cursor) {
-        this.sync.validateCursor(cursor.since, cursor.epoch);
-      }
+      this.sync.validateCursor(cursor.since ?? this.sync.currentClock, cursor.epoch);
       setResumeCursor(req, cursor);
       return undefined;
     } catch (error) {
