@@ -10,6 +10,7 @@ import { FerroErrorFilter } from './common/error.filter.js';
 import { ConfigError } from './config/load-config.js';
 import type { ServerConfig } from './config/load-config.js';
 import { configureFerroApp } from './configure-app.js';
+import { stopOnSignals } from './stop-signals.js';
 
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(await AppModule.fromEnvironment(), {
@@ -22,7 +23,7 @@ async function bootstrap(): Promise<void> {
   configureFerroApp(app);
   // Standalone, every route is ours, so unknown routes answer in our JSON too.
   app.useGlobalFilters(new FerroErrorFilter());
-  app.enableShutdownHooks();
+  stopOnSignals(app);
 
   const port = app.get(ConfigService<ServerConfig, true>).get('port', { infer: true });
   await app.listen(port);

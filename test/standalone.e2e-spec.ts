@@ -1,4 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Agent, request as httpRequest } from 'node:http';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -7,6 +9,18 @@ import request from 'supertest';
 import { freePort, run, waitForOutput } from './support/standalone.js';
 import type { Running } from './support/standalone.js';
 import { connect } from './support/ws-client.js';
+
+/** One PUT on a keep-alive agent; rejects when the connection fails. */
+function put(port: number, agent: Agent, path: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ port, host: '127.0.0.1', method: 'PUT', path, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 describe('the standalone server (dist/main.js)', () => {
   let workDir: string;
@@ -43,10 +57,43 @@ describe('the standalone server (dist/main.js)', () => {
       owner: 'anonymous',
     });
     expect(missing.body).toMatchObject({ error_code: 'not_found' });
-    // Nest's shutdown hook closes the app, then re-raises the signal.
+    // The stop handler closes the app, then re-raises the signal.
     expect(await running.exited).toEqual({ code: null, signal: 'SIGTERM' });
     expect(await socket.closed).toEqual({ code: 1001, reason: 'server shutting down' });
   });
+
+  it('stops within seconds on SIGTERM while clients keep writing and an upload hangs', async () => {
+    const port = await freePort();
+    running = run({ FERRO_PORT: String(port), FERRO_DATA_DIR: join(workDir, 'data') }, workDir);
+    await waitForOutput(running, 'listening on');
+    const agent = new Agent({ keepAlive: true });
+    let writing = true;
+    const writer = async (id: number): Promise<void> => {
+      for (let i = 0; writing; i++) {
+        await put(port, agent, `/api/files/busy/${id}-${i}.txt`, 'x').catch(() => {
+          writing = false;
+        });
+      }
+    };
+    const writers = [1, 2, 3, 4].map((id) => writer(id));
+    const hanging = new Agent().createConnection({ port, host: '127.0.0.1' }) as Socket;
+    hanging.write(
+      'PUT /api/files/slow.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\npartial',
+    );
+    hanging.on('error', () => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    const signalled = Date.now();
+    running.child.kill('SIGTERM');
+    const exit = await running.exited;
+    writing = false;
+    await Promise.all(writers);
+    hanging.destroy();
+    agent.destroy();
+
+    expect(exit).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(Date.now() - signalled).toBeLessThan(9_000);
+  }, 20_000);
 
   it('refuses to start on a bad variable and names it', async () => {
     running = run({ FERRO_PORT: 'eighty', FERRO_STORAGE: 'tape' }, workDir);
