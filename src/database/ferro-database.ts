@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import Database from 'better-sqlite3';
@@ -109,6 +109,9 @@ export class FerroDatabase {
     const file = join(resolve(dataDir), DATABASE_FILE);
     let handle: Database.Database | undefined;
     try {
+      if (hasContent(file)) {
+        inspect(file);
+      }
       handle = new Database(file, { timeout: LOCK_WAIT_MS });
       return new FerroDatabase(handle, file, setUp(handle, file));
     } catch (error) {
@@ -127,10 +130,30 @@ export class FerroDatabase {
   }
 }
 
+function hasContent(file: string): boolean {
+  return (statSync(file, { throwIfNoEntry: false })?.size ?? 0) > 0;
+}
+
 /**
- * Checks what the file is before writing anything to it (even the switch to
- * WAL writes its header), creates the schema in a new file, and returns the
- * epoch.
+ * Checks what an existing file is through a read-only connection, before
+ * anything may write to it: even closing a read-write connection would
+ * fold another application's `-wal` file into its database.
+ */
+function inspect(file: string): void {
+  const probe = new Database(file, { readonly: true, fileMustExist: true, timeout: LOCK_WAIT_MS });
+  try {
+    if (!isBlank(probe)) {
+      assertOurs(probe, file);
+      assertIntact(probe, file);
+    }
+  } finally {
+    probe.close();
+  }
+}
+
+/**
+ * Creates the schema in a new file (the existing ones were inspected
+ * already) and returns the epoch.
  */
 function setUp(handle: Database.Database, file: string): string {
   handle.pragma('locking_mode = EXCLUSIVE');
@@ -138,8 +161,6 @@ function setUp(handle: Database.Database, file: string): string {
     handle.pragma('journal_mode = WAL');
     handle.transaction(() => create(handle))();
   } else {
-    assertOurs(handle, file);
-    assertIntact(handle, file);
     handle.pragma('journal_mode = WAL');
   }
 

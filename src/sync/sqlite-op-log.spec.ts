@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -222,6 +223,31 @@ describe('SqliteOpLog', () => {
       withRawDatabase((db) => db.exec('CREATE TABLE notes (text TEXT)'));
 
       await expectRefused(/not a Ferro database/);
+    });
+
+    it('refuses a WAL database of another application without folding in its -wal', async () => {
+      open().close();
+      await rm(file);
+      // Another application that was killed with its last writes only in its -wal file.
+      const writer = spawnSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import Database from 'better-sqlite3';
+           const db = new Database(${JSON.stringify(file)});
+           db.pragma('journal_mode = WAL');
+           db.exec("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('kept in the wal')");
+           process.kill(process.pid, 'SIGKILL');`,
+        ],
+        { cwd: process.cwd() },
+      );
+      expect(writer.signal).toBe('SIGKILL');
+      const wal = await readFile(`${file}-wal`);
+      expect(wal.length).toBeGreaterThan(0);
+
+      await expectRefused(/not a Ferro database/);
+      expect(await readFile(`${file}-wal`)).toEqual(wal);
     });
 
     it('refuses a Ferro database of a newer schema', async () => {
