@@ -26,6 +26,7 @@ export const ErrorCode = {
   UpgradeRequired: 'upgrade_required',
   InvalidUpgrade: 'invalid_upgrade',
   StorageUnavailable: 'storage_unavailable',
+  StorageFull: 'storage_full',
   PayloadTooLarge: 'payload_too_large',
   Internal: 'internal_error',
   LoginFailed: 'login_failed',

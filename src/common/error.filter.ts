@@ -6,6 +6,12 @@ import { ErrorCode } from './error-codes.js';
 import { errorBody, FerroError } from './ferro.error.js';
 import type { ErrorBody } from './ferro.error.js';
 
+/** RFC 4918 §11.5; Nest's `HttpStatus` has no member for it. */
+const INSUFFICIENT_STORAGE = 507;
+
+/** Error codes of the file system and of SQLite that mean the disk is full. */
+const DISK_FULL = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+
 const codeForStatus: Partial<Record<number, ErrorCode>> = {
   [HttpStatus.BAD_REQUEST]: ErrorCode.InvalidBody,
   [HttpStatus.UNAUTHORIZED]: ErrorCode.Unauthorized,
@@ -57,6 +63,16 @@ export class FerroErrorFilter implements ExceptionFilter {
       return [status, { error: httpMessage(exception), error_code: code }];
     }
 
+    if (isDiskFull(exception)) {
+      // Not a bug, and the same for every request until space is freed: one
+      // line each, without a stack.
+      this.logger.warn(`disk full: ${messageOf(exception)}`);
+      return [
+        INSUFFICIENT_STORAGE,
+        { error: 'The storage is full', error_code: ErrorCode.StorageFull },
+      ];
+    }
+
     this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     return [
       HttpStatus.INTERNAL_SERVER_ERROR,
@@ -76,6 +92,11 @@ function httpMessage(exception: HttpException): string {
     return message.join('; ');
   }
   return typeof message === 'string' ? message : exception.message;
+}
+
+function isDiskFull(exception: unknown): boolean {
+  const code = (exception as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && DISK_FULL.has(code);
 }
 
 function messageOf(exception: unknown): string {
