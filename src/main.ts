@@ -10,6 +10,7 @@ import { FerroErrorFilter } from './common/error.filter.js';
 import { ConfigError } from './config/load-config.js';
 import type { ServerConfig } from './config/load-config.js';
 import { configureFerroApp } from './configure-app.js';
+import { FerroDatabaseError } from './database/ferro-database.js';
 import { stopOnSignals } from './stop-signals.js';
 
 async function bootstrap(): Promise<void> {
@@ -33,7 +34,8 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  // Both name what to fix; a stack would only bury that.
+  if (error instanceof ConfigError || error instanceof FerroDatabaseError) {
     console.error(error.message);
   } else {
     console.error(error);
