@@ -76,6 +76,16 @@ function recordingCloses(codes: number[]): typeof WebSocket {
   } as typeof WebSocket;
 }
 
+/** `ws`'s WebSocket, noting the URL of every socket the client opens. */
+function recordingUrls(urls: string[]): typeof WebSocket {
+  return class extends WebSocket {
+    constructor(url: string) {
+      super(url);
+      urls.push(url);
+    }
+  } as typeof WebSocket;
+}
+
 function isOpen(watched: Watched): Promise<void> {
   return vi.waitFor(() => expect(watched.client.state.state).toBe('open'), WAIT);
 }
@@ -271,6 +281,89 @@ describe('FerroClient against the real server', () => {
       lost: before,
     });
     expect(watched.clocks()).toEqual([1, 2, 13, 14, 15]);
+  });
+
+  it('takes a connection gone silent for dead, and resumes it with since, every clock once', async () => {
+    const url = await startBehindProxy({ wsHeartbeatMs: 100 });
+    const urls: string[] = [];
+    watched = watch({ url, idleTimeoutMs: 500, WebSocket: recordingUrls(urls) });
+    await isOpen(watched);
+    await upload(1, 3);
+    await watched.reached(3);
+
+    proxy?.blackhole();
+    await upload(4, 6);
+    await watched.reached(6);
+    await isOpen(watched);
+    await upload(7, 7);
+    await watched.reached(7);
+
+    expect(watched.clocks()).toEqual(upTo(7));
+    expect(urls.map((href) => new URL(href).searchParams.get('since'))).toEqual(['0', '3']);
+    expect(watched.states).not.toContainEqual({ state: 'catching_up', since: 3 });
+    expect(watched.errors).toEqual([]);
+  });
+
+  it('closes within a second when the peer has gone silent', async () => {
+    const url = await startBehindProxy({});
+    watched = watch({ url });
+    await isOpen(watched);
+    proxy?.blackhole();
+
+    // Unbounded, ws would wait 30 s for the answer to its close frame.
+    const started = Date.now();
+    await watched.client.close();
+
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(watched.states.at(-1)).toEqual({ state: 'closed' });
+  });
+
+  it('resyncs once after a cut while ops outrun a tiny log, then delivers each op once', async () => {
+    const url = await startBehindProxy({
+      syncMaxOps: 100,
+      simpleAuth: { user: 'admin', password: 'secret' },
+    });
+    const bus = server.app.get(FerroEventBus);
+    let written = 0;
+    const write = (): void => {
+      written += 1;
+      bus.emit(FerroEvent.FileCreated, { path: `/w${written}`, size: 1, owner: 'admin' });
+    };
+    watched = watch({
+      url,
+      auth: { type: 'basic', user: 'admin', password: 'secret' },
+      backoffBaseMs: 500,
+      backoffCapMs: 1_000,
+      random: () => 0.99,
+    });
+    await isOpen(watched);
+    // About 400 ops a second: the log of 100 holds the last quarter of a
+    // second, half the shortest backoff wait.
+    const writer = setInterval(() => upTo(4).forEach(write), 10);
+    try {
+      await vi.waitFor(() => expect(watched?.ops.length).toBeGreaterThanOrEqual(20), WAIT);
+
+      proxy?.refuse();
+      proxy?.sever();
+      const cutAt = written;
+      await vi.waitFor(() => expect(written).toBeGreaterThan(cutAt + 300), WAIT);
+      proxy?.allow();
+      await vi.waitFor(() => expect(watched?.resyncs.length).toBeGreaterThanOrEqual(1), WAIT);
+      const resumedAt = written;
+      await vi.waitFor(() => expect(written).toBeGreaterThan(resumedAt + 400), WAIT);
+    } finally {
+      clearInterval(writer);
+    }
+    await isOpen(watched);
+    write();
+    await watched.reached(written);
+
+    const [resync] = watched.resyncs;
+    const lost = resync.lost?.clock ?? 0;
+    const refusals = watched.errors.filter((error) => /410/.test(error.message));
+    expect(watched.resyncs).toHaveLength(1);
+    expect(watched.clocks()).toEqual([...upTo(lost), ...upTo(written).slice(resync.current_clock)]);
+    expect(refusals.length).toBeLessThanOrEqual(1);
   });
 
   it('resyncs when the upgrade itself is refused with 410 (a cursor from another log)', async () => {

@@ -32,6 +32,7 @@ describe('resolveOptions', () => {
       backoffBaseMs: 1_000,
       backoffCapMs: 30_000,
       stableAfterMs: 10_000,
+      idleTimeoutMs: 75_000,
       random: Math.random,
       deltaLimit: 1_000,
     });
@@ -76,6 +77,8 @@ describe('resolveOptions', () => {
     ['a negative base delay', { backoffBaseMs: -1 }, /backoffBaseMs/],
     ['an infinite cap', { backoffCapMs: Infinity }, /backoffCapMs/],
     ['a stable period that is no number', { stableAfterMs: 'soon' }, /stableAfterMs/],
+    ['a negative idle timeout', { idleTimeoutMs: -1 }, /idleTimeoutMs/],
+    ['an idle timeout that is NaN', { idleTimeoutMs: Number.NaN }, /idleTimeoutMs/],
     ['a delta limit above the server maximum', { deltaLimit: 10_001 }, /deltaLimit/],
     ['a delta limit of 0', { deltaLimit: 0 }, /deltaLimit/],
     ['a random that is no function', { random: 0.5 }, /random/],

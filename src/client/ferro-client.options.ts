@@ -24,13 +24,21 @@ export interface SyncCursor {
 /** Bivariant in its argument, so both browser and `ws` handlers fit. */
 type Handler<E> = { bivarianceHack(event: E): void }['bivarianceHack'];
 
-/** The part of the WHATWG `WebSocket` the client uses; `ws` has it too. */
+/**
+ * The part of the WHATWG `WebSocket` the client uses; `ws` has it too,
+ * and the optional members besides, which browsers lack.
+ */
 export interface WebSocketLike {
   onopen: Handler<unknown> | null;
   onmessage: Handler<{ data: unknown }> | null;
   onerror: Handler<unknown> | null;
   onclose: Handler<{ code: number; reason: string }> | null;
   close(code?: number, reason?: string): void;
+  /** `ws`: its `'ping'` event tells a quiet connection from a dead one. */
+  on?(event: 'ping', listener: () => void): unknown;
+  off?(event: 'ping', listener: () => void): unknown;
+  /** `ws`: cuts the connection without waiting for a close handshake. */
+  terminate?(): void;
 }
 
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
@@ -88,6 +96,18 @@ export interface FerroClientOptions {
    */
   stableAfterMs?: number;
   /**
+   * A socket that has received nothing for this long is taken for dead
+   * and replaced, resuming with `since`; one that has not opened by then
+   * is given up. The server pings every client each
+   * `FERRO_WS_HEARTBEAT_MS` (30 s by default) and `ws` reports those
+   * pings, so in Node a live connection is never silent that long. A
+   * browser's WebSocket hides pings: there only messages count, and a
+   * feed quiet for longer costs one harmless reconnect. Keep it above the
+   * server's heartbeat; 0 turns the check off.
+   * @default 75000
+   */
+  idleTimeoutMs?: number;
+  /**
    * Source of the jitter, in [0, 1).
    * @default Math.random
    */
@@ -110,6 +130,7 @@ export interface ResolvedOptions {
   backoffBaseMs: number;
   backoffCapMs: number;
   stableAfterMs: number;
+  idleTimeoutMs: number;
   random: () => number;
   deltaLimit: number;
 }
@@ -128,10 +149,12 @@ export function resolveOptions(options: FerroClientOptions): ResolvedOptions {
     backoffBaseMs: options.backoffBaseMs ?? 1_000,
     backoffCapMs: options.backoffCapMs ?? 30_000,
     stableAfterMs: options.stableAfterMs ?? 10_000,
+    idleTimeoutMs: options.idleTimeoutMs ?? 75_000,
     random: options.random ?? Math.random,
     deltaLimit: options.deltaLimit ?? 1_000,
   };
-  for (const name of ['backoffBaseMs', 'backoffCapMs', 'stableAfterMs'] as const) {
+  const durations = ['backoffBaseMs', 'backoffCapMs', 'stableAfterMs', 'idleTimeoutMs'] as const;
+  for (const name of durations) {
     if (!Number.isFinite(resolved[name]) || resolved[name] < 0) {
       throw new TypeError(`${name} must be a number of milliseconds >= 0`);
     }

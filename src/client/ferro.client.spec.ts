@@ -8,6 +8,7 @@ import type {
   WebSocketLike,
 } from './ferro-client.options.js';
 import type { FerroOp } from './op-sequencer.js';
+import { CLOSE_GRACE_MS } from './socket-session.js';
 import type { DeltaOp, DeltaPage } from './wire.types.js';
 
 const EPOCH = '11111111-1111-4111-8111-111111111111';
@@ -20,6 +21,8 @@ class FakeSocket implements WebSocketLike {
   onerror: WebSocketLike['onerror'] = null;
   onclose: WebSocketLike['onclose'] = null;
   closedByClient?: { code?: number; reason?: string };
+  /** A peer gone without a word: the close handshake is never answered. */
+  deaf = false;
 
   constructor(readonly url: string) {}
 
@@ -53,7 +56,9 @@ class FakeSocket implements WebSocketLike {
 
   close(code?: number, reason?: string): void {
     this.closedByClient = { code, reason };
-    queueMicrotask(() => this.onclose?.({ code: code ?? 1005, reason: reason ?? '' }));
+    if (!this.deaf) {
+      queueMicrotask(() => this.onclose?.({ code: code ?? 1005, reason: reason ?? '' }));
+    }
   }
 }
 
@@ -299,8 +304,8 @@ describe('FerroClient', () => {
       expect(http.requests[0].query).toEqual({ since: '4', limit: '1000', epoch: EPOCH });
       expect(clocks()).toEqual([4, 5, 6, 7]);
       expect(second.query).toMatchObject({ since: '7' });
-      expect(names()).toEqual(['connecting', 'open', 'catching_up', 'reconnecting', 'connecting']);
-      expect(seen.states[3]).toEqual({ state: 'reconnecting', delay: 0, attempt: 0 });
+      expect(names()).toEqual(['connecting', 'open', 'reconnecting', 'catching_up', 'connecting']);
+      expect(seen.states[2]).toEqual({ state: 'reconnecting', delay: 0, attempt: 0 });
     });
 
     it('after a 4000 close, catches up and resumes at once; a second lag before stable backs off', async () => {
@@ -361,14 +366,14 @@ describe('FerroClient', () => {
       ]);
       expect(sut.cursor).toEqual({ clock: 90, epoch: NEW_EPOCH });
       expect(second.query).toEqual({ since: '90', epoch: NEW_EPOCH });
-      expect(names()).toEqual(['connecting', 'catching_up', 'reconnecting', 'connecting']);
+      expect(names()).toEqual(['connecting', 'reconnecting', 'catching_up', 'connecting']);
       expect(seen.errors[0]).toMatchObject({
         kind: 'network',
         message: expect.stringMatching(/410/),
       });
     });
 
-    it('delivers what the delta answers and backs off before the next connect', async () => {
+    it('backs off, delivers what the delta answers, then connects at once', async () => {
       const { sut, http, seen, socket, clocks } = started({ cursor: FULL_CURSOR });
       http.answer('/api/sync/delta', page([4]));
       sut.start();
@@ -378,8 +383,51 @@ describe('FerroClient', () => {
 
       expect(clocks()).toEqual([4]);
       expect(seen.resyncs).toEqual([]);
-      expect(seen.states).toContainEqual({ state: 'reconnecting', delay: 4, attempt: 1 });
+      expect(seen.states).toEqual([
+        { state: 'connecting' },
+        { state: 'reconnecting', delay: 4, attempt: 1 },
+        { state: 'catching_up', since: 3 },
+        { state: 'connecting' },
+      ]);
       expect(second.query).toMatchObject({ since: '4' });
+    });
+
+    it('resyncs once when the upgrade and the delta both answer 410, and connects with the fresh cursor at once', async () => {
+      const { sut, http, seen, socket } = started({ cursor: FULL_CURSOR });
+      http.answer('/api/sync/delta', gone(90));
+      sut.start();
+
+      (await socket(1)).refuse();
+      const second = await socket(2);
+      second.open();
+      second.op(91);
+
+      const afterResync = seen.states.slice(
+        seen.states.findIndex((s) => s.state === 'catching_up'),
+      );
+      expect(afterResync).toEqual([
+        { state: 'catching_up', since: 3 },
+        { state: 'connecting' },
+        { state: 'open' },
+      ]);
+      expect(seen.resyncs).toHaveLength(1);
+      expect(second.query).toEqual({ since: '90', epoch: NEW_EPOCH });
+      expect(seen.ops.map((op) => op.clock)).toEqual([91]);
+    });
+
+    it('keeps backing off, wider each time, while the upgrade is refused though the delta answers', async () => {
+      const { sut, http, seen, socket } = started({ cursor: FULL_CURSOR });
+      http.answer('/api/sync/delta', page([]), page([]), page([]));
+      sut.start();
+
+      for (let n = 1; n <= 3; n++) {
+        (await socket(n)).refuse();
+      }
+      await socket(4);
+
+      const delays = seen.states.flatMap((s) => (s.state === 'reconnecting' ? [s.delay] : []));
+      expect(delays).toEqual([4, 8, 16]);
+      expect(http.requests).toHaveLength(3);
     });
 
     it('keeps backing off while the delta cannot be reached either', async () => {
@@ -392,8 +440,28 @@ describe('FerroClient', () => {
       await socket(2);
 
       const delays = seen.states.flatMap((s) => (s.state === 'reconnecting' ? [s.delay] : []));
-      expect(delays).toEqual([4, 8]);
+      expect(delays).toEqual([4, 8, 16]);
       expect(seen.errors.map((error) => error.kind)).toEqual(['network', 'network', 'network']);
+    });
+  });
+
+  describe('a silent socket', () => {
+    it('is taken for lost after idleTimeoutMs, and resumed with since without the delta', async () => {
+      vi.useFakeTimers();
+      const { sut, http, socket, names } = started({ cursor: FULL_CURSOR, idleTimeoutMs: 5_000 });
+      sut.start();
+      const first = await socket(1);
+      first.open();
+      first.op(4);
+      first.deaf = true;
+
+      await vi.advanceTimersByTimeAsync(5_000);
+      const second = await socket(2);
+
+      expect(first.closedByClient).toEqual({ code: 1000, reason: 'nothing heard for 5000 ms' });
+      expect(second.query).toEqual({ since: '4', epoch: EPOCH });
+      expect(http.requests).toEqual([]);
+      expect(names()).toEqual(['connecting', 'open', 'reconnecting', 'connecting']);
     });
   });
 
@@ -548,6 +616,22 @@ describe('FerroClient', () => {
       expect(first.closedByClient).toEqual({ code: 1000, reason: 'client closed' });
       expect(seen.ops).toEqual([]);
       expect(seen.states.at(-1)).toEqual({ state: 'closed' });
+    });
+
+    it('does not wait more than the grace for a peer that never answers the close', async () => {
+      vi.useFakeTimers();
+      const { sut, socket } = setUp({ cursor: FULL_CURSOR });
+      sut.start();
+      const first = await socket(1);
+      first.open();
+      first.deaf = true;
+
+      const closing = sut.close();
+      await vi.advanceTimersByTimeAsync(CLOSE_GRACE_MS);
+      await closing;
+
+      expect(first.closedByClient).toEqual({ code: 1000, reason: 'client closed' });
+      expect(vi.getTimerCount()).toBe(0);
     });
 
     it('aborts a delta request in flight without reporting it', async () => {

@@ -142,7 +142,9 @@ export class FerroClient {
   /**
    * Stops everything: the socket, a request in flight, a pending
    * reconnect. No event follows the `closed` state. The promise resolves
-   * once the socket has closed, so no timer or handle is left behind.
+   * once the socket has closed, so no timer or handle is left behind; a
+   * peer that does not answer the close within half a second is cut off
+   * (`ws`) or left to time out in the background (browsers).
    */
   close(): Promise<void> {
     if (!this.stopping) {
@@ -163,21 +165,22 @@ export class FerroClient {
   }
 
   /**
-   * Each turn: catch up through the delta when the socket cannot be
-   * trusted to resume exactly, wait out the backoff, then hold one socket
-   * until it ends.
+   * Each turn: wait out the backoff, catch up through the delta when the
+   * socket cannot be trusted to resume exactly, then hold one socket until
+   * it ends. The wait comes before the catch-up, never between it and the
+   * connect: the cursor the delta just brought up to date would age out of
+   * a short log during the wait, and the upgrade be refused with 410 again.
    */
   private async run(): Promise<void> {
     let delay: number | undefined;
     while (!this.stopping) {
-      if (this.needsCatchUp && !(await this.catchUp())) {
-        await this.pause(delay ?? this.backoff.next());
-        delay = undefined;
-        continue;
-      }
       if (delay !== undefined) {
         await this.pause(delay);
         delay = undefined;
+        continue;
+      }
+      if (this.needsCatchUp && !(await this.catchUp())) {
+        delay = this.backoff.next();
         continue;
       }
 
@@ -323,7 +326,7 @@ export class FerroClient {
   private async hold(url: string): Promise<SessionEnd> {
     let session: SocketSession;
     try {
-      session = new SocketSession(new this.options.WebSocket(url), this.options.stableAfterMs, {
+      session = new SocketSession(new this.options.WebSocket(url), this.options, {
         opened: () => this.opened(),
         received: (data) => this.receive(data),
         failed: (error) => this.report(error),

@@ -4,13 +4,15 @@ import type { AddressInfo, Server, Socket } from 'node:net';
 interface Pair {
   client: Socket;
   upstream: Socket;
+  /** Passes nothing either way, and one end closing leaves the other open. */
+  blackholed?: boolean;
 }
 
 /**
  * A loopback TCP proxy in front of a test server, so a test can do to a
  * client's connection what a network does: cut it, refuse new ones, or
  * stop passing the server's bytes on (the kernel buffers fill up and the
- * server sees a client that does not read).
+ * server sees a client that does not read), or go silent both ways.
  */
 export class TcpProxy {
   private readonly pairs = new Set<Pair>();
@@ -70,8 +72,27 @@ export class TcpProxy {
   /** Passes on everything held back, then carries on. */
   thaw(): void {
     this.frozen = false;
-    for (const { upstream, client } of this.pairs) {
-      upstream.pipe(client);
+    for (const { upstream, client, blackholed } of this.pairs) {
+      if (!blackholed) {
+        upstream.pipe(client);
+      }
+    }
+  }
+
+  /**
+   * Makes every connection open now a dead line, as a pulled cable or a
+   * laptop gone to sleep: bytes either way are dropped, and when one end
+   * gives up and closes, the other is not told. Only {@link sever} or
+   * {@link close} ends them. New connections pass as usual.
+   */
+  blackhole(): void {
+    for (const pair of this.pairs) {
+      pair.blackholed = true;
+      pair.client.unpipe(pair.upstream);
+      pair.upstream.unpipe(pair.client);
+      // Flowing with no reader and no pipe: whatever arrives is dropped.
+      pair.client.resume();
+      pair.upstream.resume();
     }
   }
 
@@ -90,14 +111,21 @@ export class TcpProxy {
     const pair = { client, upstream };
     this.pairs.add(pair);
     for (const socket of [client, upstream]) {
-      socket.on('error', () => this.drop(pair));
-      socket.on('close', () => this.drop(pair));
+      socket.on('error', () => this.lost(pair));
+      socket.on('close', () => this.lost(pair));
     }
     client.pipe(upstream);
     if (this.frozen) {
       upstream.pause();
     } else {
       upstream.pipe(client);
+    }
+  }
+
+  /** One end went away: the other hears of it, unless the line is dead. */
+  private lost(pair: Pair): void {
+    if (!pair.blackholed) {
+      this.drop(pair);
     }
   }
 
