@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import request from 'supertest';
 
 import type { FerroRealtimeOptions } from '../src/ferro-realtime.options.js';
+import { OpLog } from '../src/sync/op-log.js';
+import type { SqliteOpLog } from '../src/sync/sqlite-op-log.js';
 import { startServer } from './support/test-server.js';
 import type { TestServer } from './support/test-server.js';
 
@@ -77,6 +79,31 @@ describe('sync log across restarts', () => {
     await writeFile(join(dataDir, 'ferro.db'), 'not a database');
 
     await expect(restart()).rejects.toThrow(`${join(dataDir, 'ferro.db')}`);
+  });
+
+  it('answers an error when the op cannot be logged, and logs it at the next start', async () => {
+    await restart();
+    const log = server!.app.get(OpLog) as SqliteOpLog;
+    // A real refusal from SQLite on the ops table only, as a full disk would
+    // refuse the append after the intent was recorded.
+    log.database.handle.exec(
+      `CREATE TRIGGER refuse_ops BEFORE INSERT ON ops BEGIN SELECT RAISE(ABORT, 'no room'); END`,
+    );
+
+    const failed = await http().put('/api/files/a.txt').send('abc');
+    log.database.handle.exec('DROP TRIGGER refuse_ops');
+    const during = await http().get('/api/sync/delta?since=0').expect(200);
+    await restart();
+    const after = await http().get('/api/sync/delta?since=0').expect(200);
+
+    expect(failed.status).toBe(500);
+    expect(failed.body).toEqual({ error: 'Internal server error', error_code: 'internal_error' });
+    expect(during.body.ops).toEqual([]);
+    expect(after.body.ops).toEqual([
+      expect.objectContaining({ clock: 1, op_type: 'create', path: '/a.txt', size: 3 }),
+    ]);
+    const file = await http().get('/api/files/a.txt').buffer(true).expect(200);
+    expect(Buffer.from(file.body as Buffer).toString()).toBe('abc');
   });
 
   it('keeps no database for memory storage, whose files vanish with the process', async () => {

@@ -134,10 +134,11 @@ export class FileService {
 
     await this.lock.run(async () => {
       await this.stat(path);
-      await this.journal.run({ kind: 'delete', path, owner }, async () => {
-        await this.storage.remove(path);
-        this.events.emit(FerroEvent.FileDeleted, { path, owner });
-      });
+      await this.journal.run(
+        { kind: 'delete', path, owner },
+        () => this.storage.remove(path),
+        () => this.events.emit(FerroEvent.FileDeleted, { path, owner }),
+      );
     });
   }
 
@@ -154,10 +155,11 @@ export class FileService {
     await this.lock.run(async () => {
       await this.stat(from);
       await this.assertNothingAt(to);
-      await this.journal.run({ kind: 'move', from, to, owner }, async () => {
-        await this.storage.move(from, to);
-        this.events.emit(FerroEvent.FileMoved, { from, to, owner });
-      });
+      await this.journal.run(
+        { kind: 'move', from, to, owner },
+        () => this.storage.move(from, to),
+        () => this.events.emit(FerroEvent.FileMoved, { from, to, owner }),
+      );
     });
   }
 
@@ -166,10 +168,11 @@ export class FileService {
     const { size, name } = staged;
     const intent: UploadIntent = { kind: 'upload', path, owner, staged: name, size, created };
     const event = created ? FerroEvent.FileCreated : FerroEvent.FileUpdated;
-    await this.journal.run(intent, async () => {
-      await this.storage.commit(staged, path);
-      this.events.emit(event, { path, size, owner });
-    });
+    await this.journal.run(
+      intent,
+      () => this.storage.commit(staged, path),
+      () => this.events.emit(event, { path, size, owner }),
+    );
     return { created, size };
   }
 

@@ -58,7 +58,13 @@ export class ShareService {
     return this.files.withFile(path, () => {
       const share = newShare(path, owner, options, password);
       this.store.save(share);
-      this.events.emit(FerroEvent.FileShared, { path, token: share.token, owner });
+      try {
+        this.events.emit(FerroEvent.FileShared, { path, token: share.token, owner });
+      } catch (error) {
+        // No op was logged, so no client will hear of the link: withdraw it.
+        this.store.delete(share.token);
+        throw error;
+      }
       return viewOf(share);
     });
   }

@@ -53,17 +53,36 @@ export abstract class IntentJournal {
   abstract pending(): RecordedIntent[];
 
   /**
-   * Runs `change` (the storage call and the event that appends its op)
-   * with `intent` recorded around it, and clears the intent however it
-   * ends: a storage call that fails leaves storage as it was, and an append
-   * that fails is an error reported to the client, not a crash to repair.
+   * Records `intent`, makes the `change` on storage, then `announce`s it
+   * (the event whose listener appends the op). A change that fails leaves
+   * storage as it was, so the intent is forgotten. An announce that fails
+   * (the log could not append: a full disk) leaves a change without its
+   * op, so the intent is kept and the next start appends the op; the error
+   * still goes back to the caller.
    */
-  async run<T>(intent: FileIntent, change: () => Promise<T>): Promise<T> {
+  async run(intent: FileIntent, change: () => Promise<void>, announce: () => void): Promise<void> {
     const id = this.record(intent);
     try {
-      return await change();
-    } finally {
+      await change();
+    } catch (error) {
+      this.forget(id);
+      throw error;
+    }
+
+    announce();
+    this.forget(id);
+  }
+
+  /**
+   * Clears an intent whose outcome is settled. Failing to clear is not
+   * worth failing the request for: the change is made and its op is
+   * logged, and recovery drops an intent whose op it finds in the log.
+   */
+  private forget(id: number): void {
+    try {
       this.clear(id);
+    } catch {
+      // Left for recovery, which finds the op and drops the intent.
     }
   }
 }

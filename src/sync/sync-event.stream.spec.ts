@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 
+import { FerroEvent } from '../events/ferro-events.js';
 import { FerroEventBus } from '../events/ferro-event-bus.js';
 import { MemoryOpLog } from './op-log.js';
 import { collect, waitForText } from '../../test/support/stream-text.js';
@@ -58,14 +59,20 @@ class FakeResponse extends EventEmitter {
   }
 }
 
+const buses = new WeakMap<SyncService, FerroEventBus>();
+
 function newSync(maxOps = 100): SyncService {
-  return new SyncService(new MemoryOpLog(maxOps), new FerroEventBus(new EventEmitter2()));
+  const bus = new FerroEventBus(new EventEmitter2());
+  const sync = new SyncService(new MemoryOpLog(maxOps), bus);
+  sync.onModuleInit();
+  buses.set(sync, bus);
+  return sync;
 }
 
 function createOps(sync: SyncService, count: number): void {
   const first = sync.currentClock + 1;
   for (let i = first; i < first + count; i += 1) {
-    sync.onFileCreated({ path: `/f${i}`, size: i, owner: 'admin' });
+    buses.get(sync)!.emit(FerroEvent.FileCreated, { path: `/f${i}`, size: i, owner: 'admin' });
   }
 }
 
