@@ -298,6 +298,21 @@ describe('shutdown', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
     deaf.ws.terminate();
   });
+
+  it('refuses new upgrades with 503 while it waits for clients to leave', async () => {
+    const server = await startServer();
+    const deaf = await connect(server.wsUrl);
+    (deaf.ws as unknown as { _socket: import('node:net').Socket })._socket.pause();
+
+    const closing = server.close();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const late = await expectRefused(server.wsUrl);
+    await closing;
+
+    expect(late.status).toBe(503);
+    expect(late.body).toMatchObject({ error_code: 'shutting_down' });
+    deaf.ws.terminate();
+  });
 });
 
 describe('heartbeat (C03)', () => {

@@ -22,6 +22,7 @@ export const ErrorCode = {
   AuthUnavailable: 'auth_unavailable',
   Forbidden: 'forbidden',
   TooManyConnections: 'too_many_connections',
+  ShuttingDown: 'shutting_down',
   TooManyTickets: 'too_many_tickets',
   UpgradeRequired: 'upgrade_required',
   InvalidUpgrade: 'invalid_upgrade',

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 
 import { once } from 'node:events';
 
-import { Inject, Logger } from '@nestjs/common';
+import { HttpStatus, Inject, Logger } from '@nestjs/common';
 import type { BeforeApplicationShutdown } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { WebSocketGateway } from '@nestjs/websockets';
@@ -12,6 +12,7 @@ import { WebSocket } from 'ws';
 import type { VerifyClientCallbackAsync, WebSocketServer } from 'ws';
 
 import { principalOf } from '../auth/principal.js';
+import { ErrorCode } from '../common/error-codes.js';
 import { FerroError } from '../common/ferro.error.js';
 import { FERRO_OPTIONS } from '../ferro-realtime.options.js';
 import type { FerroRealtimeOptions } from '../ferro-realtime.options.js';
@@ -19,7 +20,7 @@ import { FerroEvent } from '../events/ferro-events.js';
 import type { StorageHealthEvent, SyncOp } from '../events/ferro-events.js';
 import { healthEventOf, wireEventsOf } from '../events/wire-events.js';
 import type { WireEvent } from '../events/wire-events.js';
-import { malformedUpgradeRefusal, writeRefusal } from './handshake-refusal.js';
+import { malformedUpgradeRefusal, refusal, writeRefusal } from './handshake-refusal.js';
 import { FerroMetrics } from '../metrics/ferro-metrics.js';
 import { SyncService } from '../sync/sync.service.js';
 import { resumeCursorOf } from './resume-cursor.js';
@@ -91,6 +92,8 @@ export class EventsGateway
   private pending: Buffer[] = [];
   private pendingMessages = 0;
   private flushScheduled?: NodeJS.Immediate;
+  /** Set once shutdown began: no new client is let in from then on. */
+  private stopping = false;
 
   constructor(
     private readonly verifier: UpgradeVerifier,
@@ -127,10 +130,15 @@ export class EventsGateway
   }
 
   handleConnection(client: WebSocket, req: IncomingMessage): void {
+    this.metrics.connections.inc();
+    if (this.stopping) {
+      // Verified just before shutdown began: not one to wait for.
+      client.terminate();
+      return;
+    }
     const { since } = resumeCursorOf(req);
     const state: ClientState = { queued: 0, alive: true, live: since === undefined };
     this.clients.set(client, state);
-    this.metrics.connections.inc();
     client.on('pong', this.onPong);
     this.logger.debug(`${principalOf(req).name} connected from ${req.socket.remoteAddress}`);
     if (since !== undefined) {
@@ -150,6 +158,9 @@ export class EventsGateway
    * the close frame cannot hold the shutdown for `ws`'s 30 s close timeout.
    */
   async beforeApplicationShutdown(): Promise<void> {
+    // The HTTP server still listens until the app closes it after this
+    // hook; a client let in meanwhile would get no 1001 and hold the close.
+    this.stopping = true;
     clearInterval(this.heartbeat);
     this.flush();
     const clients = [...this.clients.keys()];
@@ -175,6 +186,12 @@ export class EventsGateway
   }
 
   private readonly verifyClient: VerifyClientCallbackAsync<IncomingMessage> = (info, done) => {
+    if (this.stopping) {
+      const answer = shuttingDownRefusal();
+      this.metrics.refused(answer.status);
+      done(false, answer.status, answer.body, answer.headers);
+      return;
+    }
     this.verifier.verify(info.req).then(
       (refusal) =>
         refusal ? done(false, refusal.status, refusal.body, refusal.headers) : done(true),
@@ -311,6 +328,17 @@ export class EventsGateway
     this.metrics.laggingClosed.inc();
     client.close(CloseCode.Lagging, LAGGING_REASON);
   }
+}
+
+function shuttingDownRefusal(): ReturnType<typeof refusal> {
+  return refusal(
+    HttpStatus.SERVICE_UNAVAILABLE,
+    ErrorCode.ShuttingDown,
+    'The server is shutting down',
+    {
+      'Retry-After': '5',
+    },
+  );
 }
 
 /**
