@@ -279,7 +279,8 @@ export class EventsGateway
 
   /**
    * Sends a resuming client the events of every op after `since`, page by
-   * page and only as fast as it reads, then makes it live. The last page
+   * page, one page per turn of the event loop and only as fast as it
+   * reads, then makes it live. The last page
    * read and the switch happen in one synchronous step, after the frames
    * held for this turn went out to the others, so no op recorded meanwhile
    * is missed or sent twice: each is either in a page or in a later flush.
@@ -313,6 +314,12 @@ export class EventsGateway
       cursor = ops[ops.length - 1].clock;
       if (socket.writableLength > REPLAY_HIGH_WATER) {
         socket.once('drain', () => this.replay(client, state, cursor));
+        return;
+      }
+      if (ops.length === REPLAY_PAGE) {
+        // More may follow: let other requests run between pages, so that a
+        // long replay to a fast reader cannot hold the event loop.
+        setImmediate(() => this.replay(client, state, cursor));
         return;
       }
     }

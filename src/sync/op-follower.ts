@@ -24,6 +24,8 @@ export class OpFollower {
    * picked up by the running loop rather than by a nested one.
    */
   private delivering = false;
+  /** The next page, scheduled after a full one. */
+  private next?: NodeJS.Immediate;
 
   constructor(
     private readonly log: OpLog,
@@ -54,17 +56,29 @@ export class OpFollower {
 
   stop(): void {
     this.stopped = true;
+    clearImmediate(this.next);
+    this.next = undefined;
   }
 
+  /**
+   * Delivers one page, and when it was full schedules the next for the
+   * next turn of the event loop, so that replaying a long backlog to a fast
+   * consumer never holds the loop for more than a page.
+   */
   private deliverAll(): void {
-    for (let ops = this.nextPage(); ops.length > 0; ops = this.nextPage()) {
-      for (const op of ops) {
-        this.cursor = op.clock;
-        this.paused = this.consumer(op) === false;
-        if (this.paused || this.stopped) {
-          return;
-        }
+    const ops = this.nextPage();
+    for (const op of ops) {
+      this.cursor = op.clock;
+      this.paused = this.consumer(op) === false;
+      if (this.paused || this.stopped) {
+        return;
       }
+    }
+    if (ops.length === PAGE_SIZE) {
+      this.next ??= setImmediate(() => {
+        this.next = undefined;
+        this.pump();
+      });
     }
   }
 

@@ -12,7 +12,7 @@ import { SyncService } from './sync.service.js';
 
 const NOW = '2030-05-06T07:08:09.000Z';
 
-/** The service wired through Nest, so the `@OnEvent` decorators are what is tested. */
+/** The service wired through Nest, so its subscriptions at module init are what is tested. */
 async function setup(maxOps = 100) {
   const moduleRef = await Test.createTestingModule({
     imports: [EventEmitterModule.forRoot()],
@@ -249,6 +249,25 @@ describe('SyncService', () => {
       unsubscribe();
 
       expect(delivered).toEqual([2, 3, 4, 5]);
+    });
+
+    it('replays a long backlog one page per turn, leaving the event loop free between', async () => {
+      await moduleRef.close();
+      ({ moduleRef, emitter, sut } = await setup(2000));
+      emitCreates(emitter, 1000);
+      const delivered: number[] = [];
+
+      const unsubscribe = sut.follow(0, (op) => void delivered.push(op.clock));
+      const afterReturn = delivered.length;
+      await new Promise((resolve) => setImmediate(resolve));
+      const afterOneTurn = delivered.length;
+      emitCreates(emitter, 1);
+      await vi.waitFor(() => expect(delivered).toHaveLength(1001));
+      unsubscribe();
+
+      expect(afterReturn).toBe(256);
+      expect(afterOneTurn).toBe(512);
+      expect(delivered).toEqual(Array.from({ length: 1001 }, (_, i) => i + 1));
     });
 
     it('has no gap and no duplicate when ops are emitted during the replay', () => {

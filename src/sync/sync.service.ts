@@ -156,8 +156,10 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   /**
    * Delivers every op after `since` in clock order (only new ones when
    * there is no cursor), then each new op as it is recorded, with no gap
-   * and no duplicate. The replay runs before this returns. `onLost` is called (and the follow ends) if the consumer paused
-   * so long that ops it has not seen left the log.
+   * and no duplicate. The first page of the replay is delivered before
+   * this returns, the rest one page per turn of the event loop. `onLost`
+   * is called (and the follow ends) if the consumer paused so long that
+   * ops it has not seen left the log.
    */
   follow(
     cursor: number | undefined,
