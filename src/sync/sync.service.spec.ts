@@ -134,6 +134,8 @@ describe('SyncService', () => {
       { event: FerroEvent.FileCreated, payload: { path: '/a', size: 1, owner: '' } },
       { event: FerroEvent.FileCreated, payload: { path: '/a\u0000b', size: 1, owner: 'ann' } },
       { event: FerroEvent.FileMoved, payload: { from: '/a\u0000', to: '/b', owner: 'ann' } },
+      { event: FerroEvent.FileCreated, payload: { path: '/lone\ud800', size: 1, owner: 'ann' } },
+      { event: FerroEvent.FileDeleted, payload: { path: '/a', owner: 'bob\udc00' } },
     ])('takes no clock for a malformed $event: $payload', ({ event, payload }) => {
       const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
 
