@@ -304,6 +304,36 @@ describe('FerroClient against the real server', () => {
     expect(watched.errors).toEqual([]);
   });
 
+  it('gives up a catch-up lost in a dead network, and recovers soon after the network returns', async () => {
+    const url = await startBehindProxy({ wsHeartbeatMs: 100 });
+    watched = watch({ url, idleTimeoutMs: 500, requestTimeoutMs: 1_000 });
+    await isOpen(watched);
+    await upload(1, 3);
+    await watched.reached(3);
+
+    // The socket is found dead, the next one never opens, and the delta
+    // asked after that failed connect goes into the blackhole as well.
+    proxy?.blackhole({ newConnections: true });
+    await upload(4, 6);
+    await vi.waitFor(() => expect(proxy?.swallowed).toContain('GET /api/sync/delta'), WAIT);
+    proxy?.restore();
+    const restoredAt = Date.now();
+    await watched.reached(6);
+    const recovery = Date.now() - restoredAt;
+    await isOpen(watched);
+    await upload(7, 7);
+    await watched.reached(7);
+
+    expect(watched.clocks()).toEqual(upTo(7));
+    expect(recovery).toBeLessThan(5_000);
+    expect(watched.errors).toContainEqual(
+      expect.objectContaining({
+        kind: 'network',
+        message: expect.stringMatching(/delta.*1000 ms/),
+      }),
+    );
+  });
+
   it('closes within a second when the peer has gone silent', async () => {
     const url = await startBehindProxy({});
     watched = watch({ url });

@@ -33,6 +33,7 @@ describe('resolveOptions', () => {
       backoffCapMs: 30_000,
       stableAfterMs: 10_000,
       idleTimeoutMs: 75_000,
+      requestTimeoutMs: 30_000,
       random: Math.random,
       deltaLimit: 1_000,
     });
@@ -79,6 +80,9 @@ describe('resolveOptions', () => {
     ['a stable period that is no number', { stableAfterMs: 'soon' }, /stableAfterMs/],
     ['a negative idle timeout', { idleTimeoutMs: -1 }, /idleTimeoutMs/],
     ['an idle timeout that is NaN', { idleTimeoutMs: Number.NaN }, /idleTimeoutMs/],
+    ['a negative request timeout', { requestTimeoutMs: -1 }, /requestTimeoutMs/],
+    ['an infinite request timeout', { requestTimeoutMs: Infinity }, /requestTimeoutMs/],
+    ['a request timeout that is no number', { requestTimeoutMs: '30s' }, /requestTimeoutMs/],
     ['a delta limit above the server maximum', { deltaLimit: 10_001 }, /deltaLimit/],
     ['a delta limit of 0', { deltaLimit: 0 }, /deltaLimit/],
     ['a random that is no function', { random: 0.5 }, /random/],

@@ -108,6 +108,16 @@ export interface FerroClientOptions {
    */
   idleTimeoutMs?: number;
   /**
+   * Longest time one HTTP request (a ticket, a delta page) may take, from
+   * sending it to reading its body. One lost in a network that went
+   * silent then fails like an unreachable server and is retried with
+   * backoff, instead of waiting for the platform to give up (5 minutes
+   * in Node). A close cuts a request short either way; 0 turns the
+   * limit off.
+   * @default 30000
+   */
+  requestTimeoutMs?: number;
+  /**
    * Source of the jitter, in [0, 1).
    * @default Math.random
    */
@@ -131,6 +141,7 @@ export interface ResolvedOptions {
   backoffCapMs: number;
   stableAfterMs: number;
   idleTimeoutMs: number;
+  requestTimeoutMs: number;
   random: () => number;
   deltaLimit: number;
 }
@@ -150,10 +161,17 @@ export function resolveOptions(options: FerroClientOptions): ResolvedOptions {
     backoffCapMs: options.backoffCapMs ?? 30_000,
     stableAfterMs: options.stableAfterMs ?? 10_000,
     idleTimeoutMs: options.idleTimeoutMs ?? 75_000,
+    requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
     random: options.random ?? Math.random,
     deltaLimit: options.deltaLimit ?? 1_000,
   };
-  const durations = ['backoffBaseMs', 'backoffCapMs', 'stableAfterMs', 'idleTimeoutMs'] as const;
+  const durations = [
+    'backoffBaseMs',
+    'backoffCapMs',
+    'stableAfterMs',
+    'idleTimeoutMs',
+    'requestTimeoutMs',
+  ] as const;
   for (const name of durations) {
     if (!Number.isFinite(resolved[name]) || resolved[name] < 0) {
       throw new TypeError(`${name} must be a number of milliseconds >= 0`);

@@ -465,6 +465,114 @@ describe('FerroClient', () => {
     });
   });
 
+  describe('a request that gets no answer', () => {
+    /** What a real fetch does on a dead line: nothing, until it is aborted. */
+    function unanswered(aborts: unknown[]): (signal: AbortSignal) => Promise<Answer> {
+      return (signal) =>
+        new Promise((_resolve, reject) =>
+          signal.addEventListener('abort', () => {
+            aborts.push(signal.reason);
+            reject(new Error('aborted'));
+          }),
+        );
+    }
+
+    /** A fetch that does not listen to its signal at all. */
+    const deaf = (): Promise<Answer> => new Promise(() => {});
+
+    it('gives a delta page up after requestTimeoutMs, reports it, backs off and asks again', async () => {
+      vi.useFakeTimers();
+      const { sut, http, seen, socket, clocks, names } = started({
+        cursor: FULL_CURSOR,
+        requestTimeoutMs: 5_000,
+      });
+      const aborts: unknown[] = [];
+      http.answer('/api/sync/delta', unanswered(aborts), page([4]));
+      sut.start();
+      (await socket(1)).refuse();
+      await vi.waitFor(() => expect(http.requests).toHaveLength(1));
+
+      await vi.advanceTimersByTimeAsync(5_000);
+      const second = await socket(2);
+
+      expect(aborts).toHaveLength(1);
+      expect(seen.errors[1]).toMatchObject({
+        kind: 'network',
+        message: 'the delta request did not finish within 5000 ms (requestTimeoutMs)',
+      });
+      expect(names()).toEqual([
+        'connecting',
+        'reconnecting',
+        'catching_up',
+        'reconnecting',
+        'catching_up',
+        'connecting',
+      ]);
+      expect(clocks()).toEqual([4]);
+      expect(second.query).toEqual({ since: '4', epoch: EPOCH });
+    });
+
+    it('gives a ticket request up even when fetch ignores the abort', async () => {
+      vi.useFakeTimers();
+      const { sut, http, seen, socket } = started({
+        cursor: FULL_CURSOR,
+        auth: { type: 'basic', user: 'admin', password: 'secret' },
+        requestTimeoutMs: 5_000,
+      });
+      http.answer('/api/ws/ticket', deaf, { status: 201, body: { ticket: 't' } });
+      sut.start();
+      await vi.waitFor(() => expect(http.requests).toHaveLength(1));
+
+      await vi.advanceTimersByTimeAsync(5_000);
+      const first = await socket(1);
+
+      expect(seen.errors).toEqual([
+        expect.objectContaining({
+          kind: 'network',
+          message: 'the ticket request did not finish within 5000 ms (requestTimeoutMs)',
+        }),
+      ]);
+      expect(seen.states).toContainEqual({ state: 'reconnecting', delay: 4, attempt: 1 });
+      expect(first.query).toMatchObject({ ticket: 't' });
+    });
+
+    it('times each delta page on its own', async () => {
+      vi.useFakeTimers();
+      const { sut, http, seen, socket, clocks } = started({
+        cursor: { clock: 0 },
+        requestTimeoutMs: 5_000,
+      });
+      const slow = (answer: Answer) => () =>
+        new Promise<Answer>((resolve) => setTimeout(() => resolve(answer), 4_000));
+      http.answer(
+        '/api/sync/delta',
+        slow(page([1], { has_more: true })),
+        slow(page([2], { has_more: true })),
+        slow(page([3])),
+      );
+      sut.start();
+
+      await vi.advanceTimersByTimeAsync(12_000);
+      await socket(1);
+
+      expect(clocks()).toEqual([1, 2, 3]);
+      expect(seen.errors).toEqual([]);
+    });
+
+    it('is never given up with requestTimeoutMs 0', async () => {
+      vi.useFakeTimers();
+      const { sut, http, seen } = started({ cursor: { clock: 0 }, requestTimeoutMs: 0 });
+      http.answer('/api/sync/delta', deaf);
+      sut.start();
+      await vi.waitFor(() => expect(http.requests).toHaveLength(1));
+
+      await vi.advanceTimersByTimeAsync(3_600_000);
+
+      expect(seen.errors).toEqual([]);
+      expect(sut.state).toEqual({ state: 'catching_up', since: 0 });
+    });
+  });
+
   describe('backoff', () => {
     it('widens each delay with full jitter up to the cap, and starts over after a stable connection', async () => {
       vi.useFakeTimers({ toFake: ['Date'] });
@@ -632,6 +740,20 @@ describe('FerroClient', () => {
 
       expect(first.closedByClient).toEqual({ code: 1000, reason: 'client closed' });
       expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it('cuts short at once a request whose fetch ignores the abort, and leaves no timer behind', async () => {
+      vi.useFakeTimers();
+      const { sut, http, seen } = setUp({ requestTimeoutMs: 5_000 });
+      http.answer('/api/sync/delta', () => new Promise<Answer>(() => {}));
+      sut.start();
+      await vi.waitFor(() => expect(http.requests).toHaveLength(1));
+
+      await sut.close();
+
+      expect(vi.getTimerCount()).toBe(0);
+      expect(seen.errors).toEqual([]);
+      expect(seen.states.at(-1)).toEqual({ state: 'closed' });
     });
 
     it('aborts a delta request in flight without reporting it', async () => {

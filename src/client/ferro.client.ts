@@ -7,6 +7,7 @@ import type { Listener } from './listener-registry.js';
 import { parseMessage } from './message-parser.js';
 import { OpSequencer } from './op-sequencer.js';
 import type { FerroOp } from './op-sequencer.js';
+import { withDeadline } from './request-deadline.js';
 import { ServerApi } from './server-api.js';
 import { SocketSession } from './socket-session.js';
 import type { SessionEnd } from './socket-session.js';
@@ -222,9 +223,7 @@ export class FerroClient {
     const sequencer = this.sequencer;
     this.setState({ state: 'catching_up', since: sequencer?.clock });
     try {
-      await this.abortable((signal) =>
-        sequencer ? this.readDelta(sequencer, signal) : this.locate(signal),
-      );
+      await (sequencer ? this.readDelta(sequencer) : this.locate());
       this.needsCatchUp = false;
       return true;
     } catch (error) {
@@ -234,8 +233,8 @@ export class FerroClient {
   }
 
   /** A client without a cursor starts after the newest op in the log. */
-  private async locate(signal: AbortSignal): Promise<void> {
-    const answer = await this.api.delta({ limit: 1 }, signal);
+  private async locate(): Promise<void> {
+    const answer = await this.request('delta', (signal) => this.api.delta({ limit: 1 }, signal));
     if (answer.kind === 'gone') {
       this.resync(answer.body);
       return;
@@ -243,11 +242,11 @@ export class FerroClient {
     this.startAfter(answer.page.current_clock, answer.page.epoch);
   }
 
-  private async readDelta(sequencer: OpSequencer, signal: AbortSignal): Promise<void> {
+  private async readDelta(sequencer: OpSequencer): Promise<void> {
     for (;;) {
       const since = sequencer.clock;
       const query = { since, limit: this.options.deltaLimit, epoch: this.epoch };
-      const answer = await this.api.delta(query, signal);
+      const answer = await this.request('delta', (signal) => this.api.delta(query, signal));
       if (this.stopping) {
         return;
       }
@@ -308,7 +307,7 @@ export class FerroClient {
     let ticket: string | undefined;
     if (this.api.needsTicket) {
       try {
-        ticket = await this.abortable((signal) => this.api.ticket(signal));
+        ticket = await this.request('ticket', (signal) => this.api.ticket(signal));
       } catch (error) {
         this.report(error);
         return { kind: 'no_ticket' };
@@ -369,12 +368,26 @@ export class FerroClient {
     return step.kind === 'gap';
   }
 
-  /** Runs one HTTP step that `close()` can cut short. */
-  private async abortable<T>(step: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  /**
+   * Runs one HTTP request, which `close()` cuts short, and so does
+   * `requestTimeoutMs`: a request lost in a network gone silent would
+   * otherwise hold the loop until the platform gives up, minutes later,
+   * however soon the network returns. Each delta page has its own limit.
+   */
+  private async request<T>(
+    what: 'ticket' | 'delta',
+    send: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     const aborter = new AbortController();
     this.aborter = aborter;
+    const ms = this.options.requestTimeoutMs;
+    const timedOut = (): FerroClientError =>
+      new FerroClientError(
+        `the ${what} request did not finish within ${ms} ms (requestTimeoutMs)`,
+        'network',
+      );
     try {
-      return await step(aborter.signal);
+      return await withDeadline(aborter.signal, ms, send, timedOut);
     } finally {
       this.aborter = undefined;
     }

@@ -40,7 +40,7 @@ const NORMAL_CLOSE = 1000;
 export const CLOSE_GRACE_MS = 500;
 
 /** Longer delays overflow `setTimeout`, which then fires at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * One socket, from its creation until it is of no more use. The session

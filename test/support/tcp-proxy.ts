@@ -18,6 +18,9 @@ export class TcpProxy {
   private readonly pairs = new Set<Pair>();
   private refusing = false;
   private frozen = false;
+  /** New connections are dead lines. */
+  private silent = false;
+  private dropped = '';
 
   private constructor(
     private readonly server: Server,
@@ -83,17 +86,28 @@ export class TcpProxy {
    * Makes every connection open now a dead line, as a pulled cable or a
    * laptop gone to sleep: bytes either way are dropped, and when one end
    * gives up and closes, the other is not told. Only {@link sever} or
-   * {@link close} ends them. New connections pass as usual.
+   * {@link close} ends them. New connections pass as usual, unless
+   * `newConnections` is set: then they are dead lines too, until
+   * {@link restore}.
    */
-  blackhole(): void {
+  blackhole({ newConnections = false } = {}): void {
+    this.silent = newConnections;
     for (const pair of this.pairs) {
-      pair.blackholed = true;
-      pair.client.unpipe(pair.upstream);
-      pair.upstream.unpipe(pair.client);
-      // Flowing with no reader and no pipe: whatever arrives is dropped.
-      pair.client.resume();
-      pair.upstream.resume();
+      this.silence(pair);
     }
+  }
+
+  /**
+   * New connections pass again. The dead ones stay dead, as after a real
+   * outage: the client has to notice and replace them.
+   */
+  restore(): void {
+    this.silent = false;
+  }
+
+  /** What clients sent into the blackhole, as text, for a test to wait on. */
+  get swallowed(): string {
+    return this.dropped;
   }
 
   async close(): Promise<void> {
@@ -108,11 +122,15 @@ export class TcpProxy {
     }
 
     const upstream = connect(this.targetPort, '127.0.0.1');
-    const pair = { client, upstream };
+    const pair: Pair = { client, upstream };
     this.pairs.add(pair);
     for (const socket of [client, upstream]) {
       socket.on('error', () => this.lost(pair));
       socket.on('close', () => this.lost(pair));
+    }
+    if (this.silent) {
+      this.silence(pair);
+      return;
     }
     client.pipe(upstream);
     if (this.frozen) {
@@ -120,6 +138,23 @@ export class TcpProxy {
     } else {
       upstream.pipe(client);
     }
+  }
+
+  private silence(pair: Pair): void {
+    if (pair.blackholed) {
+      return;
+    }
+
+    pair.blackholed = true;
+    pair.client.unpipe(pair.upstream);
+    pair.upstream.unpipe(pair.client);
+    // Flowing with no pipe: whatever arrives is noted, and goes no further.
+    // An unpiped stream is paused, so it is resumed explicitly.
+    pair.client.on('data', (chunk: Buffer) => {
+      this.dropped += chunk.toString('latin1');
+    });
+    pair.client.resume();
+    pair.upstream.resume();
   }
 
   /** One end went away: the other hears of it, unless the line is dead. */
