@@ -28,6 +28,7 @@ export const ErrorCode = {
   InvalidUpgrade: 'invalid_upgrade',
   StorageUnavailable: 'storage_unavailable',
   StorageFull: 'storage_full',
+  SyncLogUnavailable: 'sync_log_unavailable',
   PayloadTooLarge: 'payload_too_large',
   Internal: 'internal_error',
   LoginFailed: 'login_failed',

@@ -15,18 +15,4 @@ export class FerroEventBus {
   emit<K extends keyof FerroEventMap>(event: K, payload: FerroEventMap[K]): void {
     this.emitter.emit(event, payload);
   }
-
-  /**
-   * Adds a plain synchronous listener. Unlike an `@OnEvent` handler, which
-   * Nest runs inside an async wrapper that only logs what it throws, an
-   * error thrown here reaches the caller of {@link emit}. Returns the
-   * function that removes the listener.
-   */
-  on<K extends keyof FerroEventMap>(
-    event: K,
-    listener: (payload: FerroEventMap[K]) => void,
-  ): () => void {
-    this.emitter.on(event, listener);
-    return () => this.emitter.off(event, listener);
-  }
 }

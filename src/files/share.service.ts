@@ -58,13 +58,7 @@ export class ShareService {
     return this.files.withFile(path, () => {
       const share = newShare(path, owner, options, password);
       this.store.save(share);
-      try {
-        this.events.emit(FerroEvent.FileShared, { path, token: share.token, owner });
-      } catch (error) {
-        // No op was logged, so no client will hear of the link: withdraw it.
-        this.store.delete(share.token);
-        throw error;
-      }
+      this.events.emit(FerroEvent.FileShared, { path, token: share.token, owner });
       return viewOf(share);
     });
   }

@@ -1,3 +1,8 @@
+import { HttpStatus } from '@nestjs/common';
+
+import { ErrorCode } from '../common/error-codes.js';
+import { FerroError } from '../common/ferro.error.js';
+
 /** A staged upload about to be renamed into place. */
 export interface UploadIntent {
   kind: 'upload';
@@ -53,24 +58,36 @@ export abstract class IntentJournal {
   abstract pending(): RecordedIntent[];
 
   /**
+   * The log's clock, for telling whether an announce appended an op;
+   * undefined where the journal cannot know.
+   */
+  protected abstract loggedClock(): number | undefined;
+
+  /**
    * Records `intent`, makes the `change` on storage, then `announce`s it
-   * (the event whose listener appends the op). A change that fails leaves
-   * storage as it was, so the intent is forgotten. An announce that fails
-   * (the log could not append: a full disk) leaves a change without its
-   * op, so the intent is kept and the next start appends the op; the error
-   * still goes back to the caller.
+   * (the event whose listener appends the op), and clears the intent
+   * however that ends. A change that fails leaves storage as it was. An
+   * announce after which the log's clock did not move means the op could
+   * not be appended (a full disk; the listener logged why): the change
+   * stands on storage without its op, and the caller is told so rather
+   * than answered as if all went well. Its intent is not kept for
+   * recovery: replayed at the next start, it would undo whatever later,
+   * logged changes did to the same paths.
    */
   async run(intent: FileIntent, change: () => Promise<void>, announce: () => void): Promise<void> {
     const id = this.record(intent);
     try {
       await change();
-    } catch (error) {
+      // Read right before the synchronous announce: only its own op can
+      // move the clock in between.
+      const before = this.loggedClock();
+      announce();
+      if (before !== undefined && this.loggedClock() === before) {
+        throw opNotLogged();
+      }
+    } finally {
       this.forget(id);
-      throw error;
     }
-
-    announce();
-    this.forget(id);
   }
 
   /**
@@ -87,11 +104,23 @@ export abstract class IntentJournal {
   }
 }
 
+function opNotLogged(): FerroError {
+  return new FerroError(
+    HttpStatus.SERVICE_UNAVAILABLE,
+    ErrorCode.SyncLogUnavailable,
+    'The change was made, but the sync log could not record it; clients were not told',
+  );
+}
+
 /**
  * For storage that does not outlive the process (memory): its files and
  * its op log vanish together, so there is nothing to settle at a start.
  */
 export class NoIntentJournal extends IntentJournal {
+  protected loggedClock(): undefined {
+    return undefined;
+  }
+
   record(): number {
     return 0;
   }

@@ -48,6 +48,10 @@ export class SqliteIntentJournal extends IntentJournal {
     );
   }
 
+  protected loggedClock(): number {
+    return this.log.currentClock;
+  }
+
   record(intent: FileIntent): number {
     const row = { ...rowOf(intent), clock: this.log.currentClock };
     return Number(this.insert.run(row).lastInsertRowid);

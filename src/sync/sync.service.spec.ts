@@ -12,7 +12,7 @@ import { SyncService } from './sync.service.js';
 
 const NOW = '2030-05-06T07:08:09.000Z';
 
-/** The service wired through Nest, so its subscriptions at module init are what is tested. */
+/** The service wired through Nest, so the `@OnEvent` decorators are what is tested. */
 async function setup(maxOps = 100) {
   const moduleRef = await Test.createTestingModule({
     imports: [EventEmitterModule.forRoot()],

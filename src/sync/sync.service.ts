@@ -1,5 +1,5 @@
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
-import type { OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
 
 import { ErrorCode } from '../common/error-codes.js';
 import { FerroError } from '../common/ferro.error.js';
@@ -7,8 +7,8 @@ import { isWireOwner, isWirePath } from '../events/dto/wire-fields.js';
 import { FerroEventBus } from '../events/ferro-event-bus.js';
 import { FerroEvent } from '../events/ferro-events.js';
 import type {
-  FerroEventMap,
   FerroEventName,
+  FileDeletedEvent,
   FileMovedEvent,
   FileSharedEvent,
   FileWrittenEvent,
@@ -43,12 +43,6 @@ export interface Unsubscribe {
 
 type OpFields = Pick<SyncOp, 'from' | 'size' | 'token'>;
 
-/** The domain events that become ops. */
-type FileEventName = Exclude<
-  FerroEventName,
-  typeof FerroEvent.SyncOp | typeof FerroEvent.StorageHealth
->;
-
 /**
  * The single serialisation point of the sync log. It listens to the domain
  * events, gives each op the next clock, appends it and only then announces
@@ -57,10 +51,9 @@ type FileEventName = Exclude<
  * (case C05). A host that emits the `file.*` events itself gets the same.
  */
 @Injectable()
-export class SyncService implements OnModuleInit, OnModuleDestroy {
+export class SyncService {
   private readonly logger = new Logger(SyncService.name);
   private readonly followers = new Set<OpFollower>();
-  private subscriptions: Array<() => void> = [];
 
   constructor(
     private readonly log: OpLog,
@@ -76,31 +69,29 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     return this.followers.size;
   }
 
-  /**
-   * Subscribes with plain listeners rather than `@OnEvent`, whose wrapper
-   * would swallow a failed append: the emitter of a file event must learn
-   * that its op is not in the log (a full disk), so the file service can
-   * answer with the error and keep its intent for the next start.
-   */
-  onModuleInit(): void {
-    const record = <K extends FileEventName>(
-      event: K,
-      opOf: (payload: FerroEventMap[K]) => NewSyncOp | undefined,
-    ) => this.bus.on(event, (payload) => this.record(event, opOf(payload)));
-    this.subscriptions = [
-      record(FerroEvent.FileCreated, (event) => writtenOp('create', event)),
-      record(FerroEvent.FileUpdated, (event) => writtenOp('update', event)),
-      record(FerroEvent.FileDeleted, (event) => newOp('delete', event?.path, event?.owner, {})),
-      record(FerroEvent.FileMoved, movedOp),
-      record(FerroEvent.FileShared, sharedOp),
-    ];
+  @OnEvent(FerroEvent.FileCreated)
+  onFileCreated(event: FileWrittenEvent): void {
+    this.record(FerroEvent.FileCreated, writtenOp('create', event));
   }
 
-  onModuleDestroy(): void {
-    for (const unsubscribe of this.subscriptions) {
-      unsubscribe();
-    }
-    this.subscriptions = [];
+  @OnEvent(FerroEvent.FileUpdated)
+  onFileUpdated(event: FileWrittenEvent): void {
+    this.record(FerroEvent.FileUpdated, writtenOp('update', event));
+  }
+
+  @OnEvent(FerroEvent.FileDeleted)
+  onFileDeleted(event: FileDeletedEvent): void {
+    this.record(FerroEvent.FileDeleted, newOp('delete', event?.path, event?.owner, {}));
+  }
+
+  @OnEvent(FerroEvent.FileMoved)
+  onFileMoved(event: FileMovedEvent): void {
+    this.record(FerroEvent.FileMoved, movedOp(event));
+  }
+
+  @OnEvent(FerroEvent.FileShared)
+  onFileShared(event: FileSharedEvent): void {
+    this.record(FerroEvent.FileShared, sharedOp(event));
   }
 
   /**
