@@ -6,7 +6,6 @@ import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 
-import { FerroEvent } from '../events/ferro-events.js';
 import { FerroEventBus } from '../events/ferro-event-bus.js';
 import { MemoryOpLog } from './op-log.js';
 import { collect, waitForText } from '../../test/support/stream-text.js';
@@ -59,20 +58,14 @@ class FakeResponse extends EventEmitter {
   }
 }
 
-const buses = new WeakMap<SyncService, FerroEventBus>();
-
 function newSync(maxOps = 100): SyncService {
-  const bus = new FerroEventBus(new EventEmitter2());
-  const sync = new SyncService(new MemoryOpLog(maxOps), bus);
-  sync.onModuleInit();
-  buses.set(sync, bus);
-  return sync;
+  return new SyncService(new MemoryOpLog(maxOps), new FerroEventBus(new EventEmitter2()));
 }
 
 function createOps(sync: SyncService, count: number): void {
   const first = sync.currentClock + 1;
   for (let i = first; i < first + count; i += 1) {
-    buses.get(sync)!.emit(FerroEvent.FileCreated, { path: `/f${i}`, size: i, owner: 'admin' });
+    sync.onFileCreated({ path: `/f${i}`, size: i, owner: 'admin' });
   }
 }
 
@@ -162,7 +155,7 @@ describe('SyncEventStream', () => {
     expect(onClose).toHaveBeenCalledTimes(1);
   });
 
-  it('pauses while the socket is full and resumes in order on drain', () => {
+  it('pauses while the socket is full and resumes in order, a turn after drain', () => {
     const { sync, res, sut } = setup();
     sut.start(sync, 0);
     res.accepting = false;
@@ -171,8 +164,12 @@ describe('SyncEventStream', () => {
     vi.advanceTimersByTime(1000);
     const whileFull = idsIn(res.chunks);
     res.drain();
+    const onDrain = idsIn(res.chunks);
+    // Delivery resumes on the next turn of the event loop.
+    vi.advanceTimersByTime(0);
 
     expect(whileFull).toEqual([1]);
+    expect(onDrain).toEqual([1]);
     expect(res.chunks).not.toContain(': keepalive\n\n');
     expect(idsIn(res.chunks)).toEqual([1, 2, 3]);
   });
@@ -215,6 +212,7 @@ describe('SyncEventStream', () => {
 
     createOps(sync, 5);
     res.drain();
+    vi.advanceTimersByTime(0);
 
     const last = res.chunks.at(-1) ?? '';
     expect(idsIn(res.chunks)).toEqual([1]);

@@ -150,7 +150,10 @@ export class SyncEventStream {
   private onDrain(): void {
     clearTimeout(this.stall);
     this.stall = undefined;
-    this.unsubscribe?.resume();
+    // A socket that took the write at once emits drain on the next tick, so
+    // resuming right here would replay a whole backlog without the event
+    // loop ever getting a turn; the next turn is soon enough.
+    setImmediate(() => this.unsubscribe?.resume());
   }
 
   private onStall(): void {
