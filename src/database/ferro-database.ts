@@ -157,11 +157,9 @@ function inspect(file: string): void {
  */
 function setUp(handle: Database.Database, file: string): string {
   handle.pragma('locking_mode = EXCLUSIVE');
+  handle.pragma('journal_mode = WAL');
   if (isBlank(handle)) {
-    handle.pragma('journal_mode = WAL');
     handle.transaction(() => create(handle))();
-  } else {
-    handle.pragma('journal_mode = WAL');
   }
 
   handle.pragma('synchronous = NORMAL');

@@ -21,6 +21,7 @@ import type { StorageHealthEvent, SyncOp } from '../events/ferro-events.js';
 import { healthEventOf, wireEventsOf } from '../events/wire-events.js';
 import type { WireEvent } from '../events/wire-events.js';
 import { malformedUpgradeRefusal, refusal, writeRefusal } from './handshake-refusal.js';
+import type { HandshakeRefusal } from './handshake-refusal.js';
 import { FerroMetrics } from '../metrics/ferro-metrics.js';
 import { SyncService } from '../sync/sync.service.js';
 import { resumeCursorOf } from './resume-cursor.js';
@@ -52,6 +53,14 @@ interface ClientState {
    */
   live: boolean;
 }
+
+/** The answer to an upgrade that arrives once shutdown began. */
+const SHUTTING_DOWN: HandshakeRefusal = refusal(
+  HttpStatus.SERVICE_UNAVAILABLE,
+  ErrorCode.ShuttingDown,
+  'The server is shutting down',
+  { 'Retry-After': '5' },
+);
 
 /** Ops read from the log per replay step. */
 const REPLAY_PAGE = 256;
@@ -187,9 +196,8 @@ export class EventsGateway
 
   private readonly verifyClient: VerifyClientCallbackAsync<IncomingMessage> = (info, done) => {
     if (this.stopping) {
-      const answer = shuttingDownRefusal();
-      this.metrics.refused(answer.status);
-      done(false, answer.status, answer.body, answer.headers);
+      this.metrics.refused(SHUTTING_DOWN.status);
+      done(false, SHUTTING_DOWN.status, SHUTTING_DOWN.body, SHUTTING_DOWN.headers);
       return;
     }
     this.verifier.verify(info.req).then(
@@ -335,17 +343,6 @@ export class EventsGateway
     this.metrics.laggingClosed.inc();
     client.close(CloseCode.Lagging, LAGGING_REASON);
   }
-}
-
-function shuttingDownRefusal(): ReturnType<typeof refusal> {
-  return refusal(
-    HttpStatus.SERVICE_UNAVAILABLE,
-    ErrorCode.ShuttingDown,
-    'The server is shutting down',
-    {
-      'Retry-After': '5',
-    },
-  );
 }
 
 /**

@@ -43,7 +43,13 @@ export class UpgradeVerifier {
 
   /** Undefined when the upgrade may go on; the answer to send otherwise. */
   async verify(req: IncomingMessage): Promise<HandshakeRefusal | undefined> {
-    const answer = await this.check(req);
+    const answer = await this.check(req).catch((error: unknown) => {
+      // Auth and cursor checks throw the same errors as on HTTP routes.
+      if (error instanceof FerroError) {
+        return refusalOf(error);
+      }
+      throw error;
+    });
     if (answer) {
       this.metrics.refused(answer.status);
       const cause = answer.cause ? `: ${answer.cause}` : '';
@@ -59,16 +65,7 @@ export class UpgradeVerifier {
       return refusal(HttpStatus.FORBIDDEN, ErrorCode.Forbidden, 'Origin not allowed');
     }
 
-    let principal: Principal;
-    try {
-      principal = await this.principalOf(req);
-    } catch (error) {
-      if (error instanceof FerroError) {
-        return refusalOf(error);
-      }
-      throw error;
-    }
-
+    const principal = await this.principalOf(req);
     if (!this.ambientCredentialsAllowed(principal, req)) {
       return refusal(
         HttpStatus.FORBIDDEN,
@@ -79,10 +76,7 @@ export class UpgradeVerifier {
     setPrincipal(req, principal);
 
     // After authentication, so the state of the log is told to nobody else.
-    const cursorRefusal = this.checkResumeCursor(req);
-    if (cursorRefusal) {
-      return cursorRefusal;
-    }
+    this.checkResumeCursor(req);
 
     if (!this.slots.tryTake(req.socket)) {
       return refusal(
@@ -101,18 +95,10 @@ export class UpgradeVerifier {
    * partial history. An `epoch` alone is checked too: a client whose
    * state came from another log must not take live events as a sequel.
    */
-  private checkResumeCursor(req: IncomingMessage): HandshakeRefusal | undefined {
-    try {
-      const cursor = parseResumeCursor(req.url);
-      this.sync.validateCursor(cursor.since ?? this.sync.currentClock, cursor.epoch);
-      setResumeCursor(req, cursor);
-      return undefined;
-    } catch (error) {
-      if (error instanceof FerroError) {
-        return refusalOf(error);
-      }
-      throw error;
-    }
+  private checkResumeCursor(req: IncomingMessage): void {
+    const cursor = parseResumeCursor(req.url);
+    this.sync.validateCursor(cursor.since ?? this.sync.currentClock, cursor.epoch);
+    setResumeCursor(req, cursor);
   }
 
   /**
